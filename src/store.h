@@ -1,0 +1,150 @@
+/*
+ * The store: every read and write of ufod's SQLite database. Nothing outside
+ * src/store*.c includes sqlite3.h. Reads return json-c objects shaped as the
+ * API answers them; writes take the request's JSON object and validate it,
+ * failing with UFO_EINVAL naming the field. Every write and the event that
+ * announces it commit in one transaction.
+ *
+ * A struct store is shared by all HTTP threads; each call takes its lock.
+ */
+#ifndef UFO_STORE_H
+#define UFO_STORE_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "error.h"
+
+struct store;
+
+/* Who is asking: every call is scoped to the actor's fleet. */
+struct store_actor {
+	char	fleet[48];	/* fleet id, flt_… */
+	char	user[48];	/* user id, usr_… */
+	int	role;		/* enum role */
+};
+
+/* Filters of store_op_list; NULL / 0 means "not filtered". */
+struct store_op_filter {
+	const char	*mission;	/* mission key or id */
+	const char	*status;	/* status name, or names joined by ',' */
+	const char	*label;		/* label name */
+	const char	*assignee;	/* "pilot:x", "user:x", "crew:x", "none" */
+	const char	*q;		/* text in title/body, or a KEY-123 */
+	const char	*parent;	/* sub-operations of this operation */
+	const char	*archived;	/* NULL/"0": live, "1": archived, "all" */
+	const char	*before;	/* page after this operation id/code */
+	int64_t		 limit;		/* 0: default 100; at most 1000 */
+};
+
+/* Called after a transaction that appended events commits. */
+typedef void (*store_notify_cb)(void *, int64_t);
+
+int	 store_open(const char *, struct store **, struct ufo_error *);
+void	 store_close(struct store *);
+void	 store_set_notify(struct store *, store_notify_cb, void *);
+/* First start: fleet, its owner (login), mission UFO, four pilots. Idempotent. */
+int	 store_bootstrap(struct store *, const char *, struct ufo_error *);
+/* The local owner of the default fleet, for Unix-socket callers. */
+int	 store_local_actor(struct store *, struct store_actor *,
+	     struct ufo_error *);
+/* Switches actor to another fleet by id or name if the user belongs to it. */
+int	 store_actor_fleet(struct store *, struct store_actor *, const char *,
+	     struct ufo_error *);
+/* Highest event id, 0 when none. */
+int64_t	 store_event_last(struct store *);
+/* PRAGMA quick_check: 0 when the database is sound. */
+int	 store_check(struct store *, struct ufo_error *);
+
+/* Fleets and members of the actor. */
+int	 store_fleet_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+int	 store_member_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+
+/* Tokens: create returns the plaintext once ("token"); only a hash is kept. */
+int	 store_token_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_token_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+int	 store_token_revoke(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+/* Resolves a bearer token to its actor; UFO_EUNAUTH when not valid. */
+int	 store_token_authenticate(struct store *, const char *,
+	     struct store_actor *, struct ufo_error *);
+
+/* Missions: key/name/repo/branch. ref is a key or an id. */
+int	 store_mission_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_mission_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+int	 store_mission_get(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+int	 store_mission_update(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+
+/* Operations. ref is an id (op_…) or a code (KEY-123). */
+int	 store_op_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_op_list(struct store *, const struct store_actor *,
+	     const struct store_op_filter *, struct json_object **,
+	     struct ufo_error *);
+int	 store_op_get(struct store *, const struct store_actor *, const char *,
+	     struct json_object **, struct ufo_error *);
+int	 store_op_update(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+int	 store_op_move(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+int	 store_op_archive(struct store *, const struct store_actor *,
+	     const char *, int, struct json_object **, struct ufo_error *);
+int	 store_op_labels(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+
+/* Relations between operations. */
+int	 store_relation_create(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+int	 store_relation_delete(struct store *, const struct store_actor *,
+	     const char *, const char *, struct json_object **,
+	     struct ufo_error *);
+
+/* Comments on an operation, oldest first. */
+int	 store_comment_create(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+int	 store_comment_list(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+
+/* Labels. */
+int	 store_label_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_label_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+
+/* Pilot profiles. ref is a name or an id. */
+int	 store_pilot_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_pilot_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+int	 store_pilot_get(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+int	 store_pilot_update(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+
+/* Crews: named groups of pilots and members with a captain. */
+int	 store_crew_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_crew_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+
+/* Events of the actor's fleet with id > since, oldest first, at most limit. */
+int	 store_event_list(struct store *, const struct store_actor *, int64_t,
+	     int64_t, struct json_object **, struct ufo_error *);
+
+#endif
