@@ -1,0 +1,159 @@
+/*
+ * The HTTP/JSON API: one table of routes (method, path pattern, handler,
+ * flags) shared by the Unix-socket and TCP listeners. Handlers read a parsed
+ * request and fill a response; the server does the transport, auth and
+ * errors.
+ */
+#ifndef UFO_API_H
+#define UFO_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "error.h"
+#include "store.h"
+
+#define API_MAX_PARAMS	4
+
+struct server;
+struct api_request;
+struct api_response;
+
+/* What a handler returns. */
+#define API_DONE	0	/* the response is filled */
+#define API_ERROR	(-1)	/* *err is filled */
+#define API_PARKED	1	/* parked: called again when woken */
+
+/* Why a parked request was called again. */
+#define API_WOKEN_EVENT		1
+#define API_WOKEN_TIMEOUT	2
+#define API_WOKEN_SHUTDOWN	3
+
+typedef int (*api_handler)(struct api_request *, struct api_response *,
+		struct ufo_error *);
+
+/* Route flags. */
+#define API_PUBLIC	0x1	/* answers without authentication */
+
+struct api_route {
+	const char	*method;
+	const char	*pattern;	/* "/operations/{op}/comments" */
+	api_handler	 handler;
+	int		 flags;
+};
+
+struct api_request {
+	struct server		*server;
+	struct store		*store;
+	void			*conn;		/* the server's connection */
+	const char		*method;
+	const char		*path;		/* below /api/v1 */
+	const char		*params[API_MAX_PARAMS];
+	struct json_object	*body;		/* {} when the request had none */
+	struct store_actor	 actor;
+	int			 event_stream;	/* Accept: text/event-stream */
+	int			 woken;		/* API_WOKEN_*, 0 on first call */
+	uint64_t		 deadline;	/* handler scratch for parking */
+};
+
+/*
+ * A streamed body (server-sent events): fill returns the next bytes to send
+ * (allocated), NULL when nothing new is there yet; the server then parks the
+ * connection until an event or the keepalive interval.
+ */
+struct api_stream {
+	char	*(*fill)(void *, struct ufo_error *);
+	void	 (*free)(void *);
+	void	 *cls;
+};
+
+struct api_response {
+	int			 status;	/* 200 unless set */
+	struct json_object	*json;		/* owned by the response */
+	struct api_stream	 stream;	/* used when stream.fill != NULL */
+};
+
+extern const struct api_route	api_routes[];
+extern const size_t		api_nroutes;
+
+/* Query parameter of the request, NULL when absent. */
+const char	*api_query(struct api_request *, const char *);
+/* Integer query parameter within [min, max], dflt when absent. */
+int		 api_query_int(struct api_request *, const char *, int64_t,
+		     int64_t, int64_t, int64_t *, struct ufo_error *);
+/* Passes rc through, making a success answer 201 Created. */
+int		 api_created(int, struct api_response *);
+/* A request header, NULL when absent. */
+const char	*api_header(struct api_request *, const char *);
+
+/* Handlers, one file per resource. */
+int	api_health(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_server_get(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_server_shutdown(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_fleets_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_members_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_events_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_missions_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_missions_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_missions_get(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_missions_update(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ops_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ops_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ops_get(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ops_update(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ops_move(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ops_archive(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ops_unarchive(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ops_labels(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_comments_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_comments_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_relations_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_relations_delete(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_labels_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_labels_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_pilots_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_pilots_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_pilots_get(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_pilots_update(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_crews_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_crews_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_tokens_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_tokens_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_tokens_revoke(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+
+#endif

@@ -1,0 +1,810 @@
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+#include "conf.h"
+#include "jsonx.h"
+#include "log.h"
+#include "protocol.h"
+#include "route.h"
+#include "server.h"
+#include "waiter.h"
+#include "xmalloc.h"
+
+/* A comment line keeps idle event streams (and their proxies) alive. */
+#define SERVER_KEEPALIVE_MS	25000
+#define SERVER_IDLE_TIMEOUT	120
+#define SERVER_MAX_CONNECTIONS	16000
+
+struct server_listener {
+	struct server		*srv;
+	struct MHD_Daemon	*daemon;
+	int			 fd;
+	int			 is_unix;
+	int			 quiesced;
+	volatile int		 closing;
+	char			*addr;
+};
+
+struct server {
+	struct store		*store;
+	char			*database;
+	char			*socket;
+	int			 threads;
+	uid_t			 uid;
+	char			 started[32];
+	struct server_listener	*unix_l;
+	struct server_listener	*tcp_l;
+	pthread_mutex_t		 lock;	/* tcp_l, inflight, max_body */
+	pthread_cond_t		 idle;	/* inflight dropped to 0 */
+	int			 inflight;
+	size_t			 max_body;
+};
+
+/* One HTTP request, from its headers to its completion. */
+struct server_req {
+	struct server_listener	*l;
+	struct MHD_Connection	*conn;
+	char			*body;
+	size_t			 len;
+	int			 too_large;
+	int			 prepared;
+	struct route_match	 match;
+	struct api_request	 req;
+	struct waiter		 w;
+};
+
+/* A streamed response (server-sent events). */
+struct server_stream {
+	struct server_listener	*l;
+	struct MHD_Connection	*conn;
+	struct api_stream	 api;
+	char			*out;
+	size_t			 len;
+	size_t			 off;
+	struct waiter		 w;
+};
+
+static struct server_req *
+server_req_of(struct api_request *req)
+{
+	return ((struct server_req *)((char *)req -
+	    offsetof(struct server_req, req)));
+}
+
+const char *
+api_query(struct api_request *req, const char *key)
+{
+	return (MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
+	    key));
+}
+
+const char *
+api_header(struct api_request *req, const char *key)
+{
+	return (MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, key));
+}
+
+static size_t
+server_max_body(struct server *srv)
+{
+	size_t	 n;
+
+	pthread_mutex_lock(&srv->lock);
+	n = srv->max_body;
+	pthread_mutex_unlock(&srv->lock);
+	return (n);
+}
+
+void
+server_set_max_body(struct server *srv, size_t n)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->max_body = n;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void
+server_inflight(struct server *srv, int delta)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->inflight += delta;
+	if (srv->inflight == 0)
+		pthread_cond_broadcast(&srv->idle);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static enum MHD_Result
+server_reply(struct MHD_Connection *conn, int status, struct json_object *json,
+    const char *hname, const char *hvalue)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+	const char		*s;
+	char			*buf;
+	size_t			 n;
+
+	s = json != NULL ? jsonx_compact(json) : "{}";
+	n = strlen(s);
+	buf = xmalloc(n + 1);
+	memcpy(buf, s, n);
+	buf[n] = '\n';
+	resp = MHD_create_response_from_buffer(n + 1, buf,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(buf);
+		return (MHD_NO);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	if (hname != NULL)
+		MHD_add_response_header(resp, hname, hvalue);
+	ret = MHD_queue_response(conn, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	return (ret);
+}
+
+static enum MHD_Result
+server_reply_error(struct server_req *r, const struct ufo_error *err)
+{
+	struct json_object	*json;
+	enum MHD_Result		 ret;
+	const char		*hname = NULL, *hvalue = NULL;
+
+	if (err->code == UFO_EINTERNAL)
+		log_error("%s %s: %s", r->req.method, r->req.path,
+		    err->message);
+	else
+		log_debug("%s %s: %d %s", r->req.method, r->req.path,
+		    err_status(err->code), err->message);
+	if (err->code == UFO_EMETHOD) {
+		hname = MHD_HTTP_HEADER_ALLOW;
+		hvalue = r->match.allow;
+	} else if (err->code == UFO_EUNAUTH) {
+		hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+		hvalue = "Bearer realm=\"ufo\"";
+	}
+	json = jsonx_error(err);
+	ret = server_reply(r->conn, err_status(err->code), json, hname, hvalue);
+	json_object_put(json);
+	return (ret);
+}
+
+int
+server_peer_allowed(int fd, uid_t owner, struct ufo_error *err)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return (err_set(err, UFO_EFORBIDDEN, "", "cannot identify the "
+		    "peer on the socket: %s", strerror(errno)));
+	if (cred.uid != owner)
+		return (err_set(err, UFO_EFORBIDDEN, "", "uid %lu may not use "
+		    "this ufod: it belongs to uid %lu", (unsigned long)cred.uid,
+		    (unsigned long)owner));
+	return (0);
+}
+
+static int
+server_authenticate(struct server_req *r, int need_token,
+    struct ufo_error *err)
+{
+	struct server			*srv = r->l->srv;
+	const union MHD_ConnectionInfo	*info;
+	const char			*auth, *fleet;
+
+	if (r->l->is_unix) {
+		info = MHD_get_connection_info(r->conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (info == NULL)
+			return (err_set(err, UFO_EINTERNAL, "", "no socket for "
+			    "the connection"));
+		if (server_peer_allowed(info->connect_fd, srv->uid, err) == -1)
+			return (-1);
+		if (store_local_actor(srv->store, &r->req.actor, err) == -1)
+			return (-1);
+	} else if (need_token) {
+		auth = api_header(&r->req, MHD_HTTP_HEADER_AUTHORIZATION);
+		if (auth == NULL)
+			return (err_set(err, UFO_EUNAUTH, "", "missing "
+			    "Authorization: Bearer token"));
+		if (strncasecmp(auth, "Bearer ", 7) != 0)
+			return (err_set(err, UFO_EUNAUTH, "", "Authorization "
+			    "must be a Bearer token"));
+		auth += 7;
+		while (*auth == ' ')
+			auth++;
+		if (store_token_authenticate(srv->store, auth, &r->req.actor,
+		    err) == -1)
+			return (-1);
+	} else
+		return (0);
+	fleet = api_header(&r->req, UFO_FLEET_HEADER);
+	if (fleet != NULL && store_actor_fleet(srv->store, &r->req.actor,
+	    fleet, err) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+server_is_json(const char *ct)
+{
+	size_t	 n = strlen("application/json");
+
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+		return (0);
+	return (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Everything between the last byte of the request and its handler. */
+static int
+server_prepare(struct server_req *r, const char *url, const char *method,
+    struct ufo_error *err)
+{
+	struct api_request	*req = &r->req;
+	size_t			 plen = strlen(UFO_API_PREFIX);
+	const char		*ct, *accept;
+	int			 i;
+
+	req->server = r->l->srv;
+	req->store = r->l->srv->store;
+	req->conn = r->conn;
+	req->method = method;
+	req->path = url;
+	if (r->too_large)
+		return (err_set(err, UFO_ETOOLARGE, "", "request body is "
+		    "larger than the limit of %zu bytes",
+		    server_max_body(r->l->srv)));
+	if (strncmp(url, UFO_API_PREFIX, plen) != 0 || url[plen] != '/')
+		return (err_set(err, UFO_ENOTFOUND, "", "no such resource: "
+		    "%s %s", method, url));
+	req->path = url + plen;
+	if (route_find(api_routes, api_nroutes, method, req->path, &r->match,
+	    err) == -1)
+		return (-1);
+	for (i = 0; i < API_MAX_PARAMS; i++)
+		req->params[i] = r->match.params[i];
+	if (server_authenticate(r, !(r->match.route->flags & API_PUBLIC),
+	    err) == -1)
+		return (-1);
+	if (r->len > 0) {
+		ct = api_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+		if (!server_is_json(ct))
+			return (err_set(err, UFO_EMEDIA, "", "request body "
+			    "must be application/json, not %s",
+			    ct != NULL ? ct : "untyped"));
+		if ((req->body = jsonx_parse_object(r->body, r->len,
+		    err)) == NULL)
+			return (-1);
+	} else
+		req->body = json_object_new_object();
+	accept = api_header(req, MHD_HTTP_HEADER_ACCEPT);
+	req->event_stream = accept != NULL &&
+	    strstr(accept, "text/event-stream") != NULL;
+	return (0);
+}
+
+static ssize_t
+server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct server_stream	*s = cls;
+	struct ufo_error	 err;
+	int64_t			 seen;
+	size_t			 n;
+
+	(void)pos;
+	for (;;) {
+		if (s->off < s->len) {
+			n = s->len - s->off < max ? s->len - s->off : max;
+			memcpy(buf, s->out + s->off, n);
+			s->off += n;
+			return ((ssize_t)n);
+		}
+		free(s->out);
+		s->out = NULL;
+		s->len = s->off = 0;
+		if (s->w.woken == API_WOKEN_SHUTDOWN || s->l->closing)
+			return (MHD_CONTENT_READER_END_OF_STREAM);
+		if (s->w.woken == API_WOKEN_TIMEOUT) {
+			s->w.woken = 0;
+			s->out = xstrdup(": keepalive\n\n");
+			s->len = strlen(s->out);
+			continue;
+		}
+		seen = waiter_generation();
+		err_clear(&err);
+		s->out = s->api.fill(s->api.cls, &err);
+		if (s->out == NULL && err.code != UFO_OK) {
+			log_warn("event stream: %s", err.message);
+			return (MHD_CONTENT_READER_END_WITH_ERROR);
+		}
+		if (s->out != NULL) {
+			s->len = strlen(s->out);
+			s->w.woken = 0;
+			continue;
+		}
+		if (waiter_park(&s->w, s->conn, s->l, seen, waiter_now() +
+		    SERVER_KEEPALIVE_MS) == 0)
+			return (0);
+	}
+}
+
+static void
+server_stream_free(void *cls)
+{
+	struct server_stream	*s = cls;
+
+	if (s->api.free != NULL)
+		s->api.free(s->api.cls);
+	free(s->out);
+	free(s);
+}
+
+static enum MHD_Result
+server_reply_stream(struct server_req *r, struct api_response *resp)
+{
+	struct server_stream	*s;
+	struct MHD_Response	*mr;
+	enum MHD_Result		 ret;
+
+	s = xcalloc(1, sizeof *s);
+	s->l = r->l;
+	s->conn = r->conn;
+	s->api = resp->stream;
+	mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+	    server_stream_read, s, server_stream_free);
+	if (mr == NULL) {
+		server_stream_free(s);
+		return (MHD_NO);
+	}
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/event-stream");
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = MHD_queue_response(r->conn, (unsigned int)resp->status, mr);
+	MHD_destroy_response(mr);
+	return (ret);
+}
+
+int
+server_park(struct api_request *req, int64_t seen, uint64_t deadline)
+{
+	struct server_req	*r = server_req_of(req);
+
+	if (r->l->closing) {
+		req->woken = API_WOKEN_SHUTDOWN;
+		return (0);
+	}
+	if (waiter_park(&r->w, r->conn, r->l, seen, deadline) == -1) {
+		req->woken = r->w.woken;
+		return (0);
+	}
+	return (API_PARKED);
+}
+
+static enum MHD_Result
+server_access(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **req_cls)
+{
+	struct server_listener	*l = cls;
+	struct server_req	*r = *req_cls;
+	struct api_response	 resp;
+	struct ufo_error	 err;
+	const char		*cl;
+	size_t			 max;
+	enum MHD_Result		 ret;
+	int			 rc;
+
+	(void)version;
+	if (r == NULL) {
+		r = xcalloc(1, sizeof *r);
+		r->l = l;
+		r->conn = conn;
+		r->req.method = method;
+		r->req.path = url;
+		*req_cls = r;
+		server_inflight(l->srv, 1);
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) >
+		    server_max_body(l->srv))
+			r->too_large = 1;
+		return (MHD_YES);
+	}
+	if (*upload_size != 0) {
+		max = server_max_body(l->srv);
+		if (!r->too_large && r->len + *upload_size > max) {
+			r->too_large = 1;
+			free(r->body);
+			r->body = NULL;
+			r->len = 0;
+		}
+		if (!r->too_large) {
+			r->body = xrealloc(r->body, r->len + *upload_size);
+			memcpy(r->body + r->len, upload, *upload_size);
+			r->len += *upload_size;
+		}
+		*upload_size = 0;
+		return (MHD_YES);
+	}
+
+	err_clear(&err);
+	if (!r->prepared) {
+		r->prepared = 1;
+		if (server_prepare(r, url, method, &err) == -1)
+			return (server_reply_error(r, &err));
+	} else
+		r->req.woken = r->w.woken;
+	memset(&resp, 0, sizeof resp);
+	resp.status = 200;
+	rc = r->match.route->handler(&r->req, &resp, &err);
+	if (rc == API_PARKED)
+		return (MHD_YES);
+	if (rc == API_ERROR) {
+		json_object_put(resp.json);
+		return (server_reply_error(r, &err));
+	}
+	log_debug("%s %s: %d", method, url, resp.status);
+	if (resp.stream.fill != NULL)
+		return (server_reply_stream(r, &resp));
+	ret = server_reply(conn, resp.status, resp.json, NULL, NULL);
+	json_object_put(resp.json);
+	return (ret);
+}
+
+static void
+server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct server_req	*r = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (r == NULL)
+		return;
+	free(r->body);
+	json_object_put(r->req.body);
+	server_inflight(r->l->srv, -1);
+	free(r);
+	*req_cls = NULL;
+}
+
+static void
+server_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	 msg[512];
+	size_t	 n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("libmicrohttpd: %s", msg);
+}
+
+static struct server_listener *
+server_listener_start(struct server *srv, int fd, int is_unix,
+    const char *addr, struct ufo_error *err)
+{
+	struct server_listener	*l;
+	unsigned int		 flags;
+
+	l = xcalloc(1, sizeof *l);
+	l->srv = srv;
+	l->fd = fd;
+	l->is_unix = is_unix;
+	l->addr = xstrdup(addr);
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG;
+	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, l,
+	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, server_completed, l,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_IDLE_TIMEOUT,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_MAX_CONNECTIONS,
+	    MHD_OPTION_END);
+	if (l->daemon == NULL) {
+		err_set(err, UFO_EINTERNAL, "", "cannot start the HTTP server "
+		    "on %s", addr);
+		free(l->addr);
+		free(l);
+		return (NULL);
+	}
+	return (l);
+}
+
+/* Stops accepting on a listener; its socket is ours to close after this. */
+static void
+server_listener_quiesce(struct server_listener *l)
+{
+	l->closing = 1;
+	if (!l->quiesced) {
+		MHD_quiesce_daemon(l->daemon);
+		l->quiesced = 1;
+	}
+}
+
+static void
+server_listener_stop(struct server_listener *l)
+{
+	if (l == NULL)
+		return;
+	server_listener_quiesce(l);
+	waiter_release(l);
+	MHD_stop_daemon(l->daemon);
+	close(l->fd);
+	free(l->addr);
+	free(l);
+}
+
+struct server *
+server_new(struct store *store, const char *database, int threads)
+{
+	struct server	*srv;
+	struct tm	 tm;
+	time_t		 now;
+
+	srv = xcalloc(1, sizeof *srv);
+	srv->store = store;
+	srv->database = xstrdup(database);
+	srv->threads = threads > 0 ? threads : 1;
+	srv->uid = geteuid();
+	srv->max_body = UFO_MAX_BODY;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->idle, NULL);
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(srv->started, sizeof srv->started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return (srv);
+}
+
+/* Makes the socket's directory private when it is ours (not /tmp itself). */
+static int
+server_private_dir(const char *path, struct ufo_error *err)
+{
+	struct stat	 sb;
+	char		*dir, *slash;
+	int		 rc = 0;
+
+	if (conf_mkdir_parent(path, 0700, err) == -1)
+		return (-1);
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &sb) == -1)
+			rc = err_set(err, UFO_EINTERNAL, "", "%s: %s", dir,
+			    strerror(errno));
+		else if (sb.st_uid == geteuid() && !(sb.st_mode & S_ISVTX) &&
+		    (sb.st_mode & 0777) != 0700 && chmod(dir, 0700) == -1)
+			rc = err_set(err, UFO_EINTERNAL, "", "chmod %s: %s",
+			    dir, strerror(errno));
+	}
+	free(dir);
+	return (rc);
+}
+
+int
+server_listen_unix(struct server *srv, const char *path,
+    struct ufo_error *err)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return (err_set(err, UFO_EINVAL, "socket", "socket path is "
+		    "longer than %zu bytes: %s", sizeof sun.sun_path - 1,
+		    path));
+	strcpy(sun.sun_path, path);
+	if (server_private_dir(path, err) == -1)
+		return (-1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (err_set(err, UFO_EINTERNAL, "", "socket: %s",
+		    strerror(errno)));
+	/* A socket nobody answers on is left over from a crash. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		close(fd);
+		return (err_set(err, UFO_ECONFLICT, "socket", "another ufod "
+		    "is listening on %s", path));
+	}
+	close(fd);
+	if (unlink(path) == -1 && errno != ENOENT)
+		return (err_set(err, UFO_EINTERNAL, "", "unlink %s: %s", path,
+		    strerror(errno)));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (err_set(err, UFO_EINTERNAL, "", "socket: %s",
+		    strerror(errno)));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    chmod(path, 0600) == -1 || listen(fd, 1024) == -1) {
+		err_set(err, UFO_EINTERNAL, "", "%s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if ((srv->unix_l = server_listener_start(srv, fd, 1, path,
+	    err)) == NULL) {
+		close(fd);
+		unlink(path);
+		return (-1);
+	}
+	srv->socket = xstrdup(path);
+	log_info("listening on %s", path);
+	return (0);
+}
+
+/* Binds "host:port" or "[v6]:port". */
+static int
+server_bind_tcp(const char *addr, struct ufo_error *err)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		*host, *port, *end;
+	int		 fd = -1, one = 1, gerr;
+
+	host = xstrdup(addr);
+	if ((port = strrchr(host, ':')) == NULL || port[1] == '\0') {
+		free(host);
+		return (err_set(err, UFO_EINVAL, "listen", "listen: \"%s\" is "
+		    "not host:port", addr));
+	}
+	*port++ = '\0';
+	if (host[0] == '[' && (end = strchr(host, ']')) != NULL) {
+		*end = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((gerr = getaddrinfo(*host != '\0' ? host : NULL, port, &hints,
+	    &res)) != 0) {
+		err_set(err, UFO_EINVAL, "listen", "listen: %s: %s", addr,
+		    gai_strerror(gerr));
+		free(host);
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 1024) == 0)
+			break;
+		err_set(err, UFO_EINVAL, "listen", "listen: %s: %s", addr,
+		    strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	if (res == NULL)
+		err_set(err, UFO_EINVAL, "listen", "listen: %s: no address",
+		    addr);
+	freeaddrinfo(res);
+	free(host);
+	return (fd);
+}
+
+int
+server_listen_tcp(struct server *srv, const char *addr, struct ufo_error *err)
+{
+	struct server_listener	*l = NULL, *old;
+	int			 fd;
+
+	pthread_mutex_lock(&srv->lock);
+	old = srv->tcp_l;
+	pthread_mutex_unlock(&srv->lock);
+	if ((old == NULL && addr == NULL) ||
+	    (old != NULL && addr != NULL && strcmp(old->addr, addr) == 0))
+		return (0);
+	if (addr != NULL) {
+		/* The old listener goes first: the port may be the same. */
+		if (old != NULL)
+			server_listener_stop(old);
+		old = NULL;
+		if ((fd = server_bind_tcp(addr, err)) == -1)
+			return (-1);
+		if ((l = server_listener_start(srv, fd, 0, addr,
+		    err)) == NULL) {
+			close(fd);
+			return (-1);
+		}
+		log_info("listening on %s", addr);
+	}
+	pthread_mutex_lock(&srv->lock);
+	srv->tcp_l = l;
+	pthread_mutex_unlock(&srv->lock);
+	server_listener_stop(old);
+	return (0);
+}
+
+void
+server_drain(struct server *srv, int timeout_ms)
+{
+	struct timespec	 ts;
+
+	if (srv->unix_l != NULL)
+		server_listener_quiesce(srv->unix_l);
+	pthread_mutex_lock(&srv->lock);
+	if (srv->tcp_l != NULL)
+		server_listener_quiesce(srv->tcp_l);
+	pthread_mutex_unlock(&srv->lock);
+	waiter_stop();
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&srv->lock);
+	while (srv->inflight > 0) {
+		if (pthread_cond_timedwait(&srv->idle, &srv->lock,
+		    &ts) == ETIMEDOUT) {
+			log_warn("%d requests still running at shutdown",
+			    srv->inflight);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void
+server_free(struct server *srv)
+{
+	server_listener_stop(srv->tcp_l);
+	server_listener_stop(srv->unix_l);
+	if (srv->socket != NULL && unlink(srv->socket) == -1 &&
+	    errno != ENOENT)
+		log_warn("unlink %s: %s", srv->socket, strerror(errno));
+	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->idle);
+	free(srv->socket);
+	free(srv->database);
+	free(srv);
+}
+
+struct json_object *
+server_info(struct server *srv)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "version",
+	    json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(o, "protocol",
+	    json_object_new_int(UFO_PROTOCOL_VERSION));
+	json_object_object_add(o, "started_at",
+	    json_object_new_string(srv->started));
+	json_object_object_add(o, "database",
+	    json_object_new_string(srv->database));
+	json_object_object_add(o, "socket", srv->socket != NULL ?
+	    json_object_new_string(srv->socket) : NULL);
+	pthread_mutex_lock(&srv->lock);
+	json_object_object_add(o, "listen", srv->tcp_l != NULL ?
+	    json_object_new_string(srv->tcp_l->addr) : NULL);
+	pthread_mutex_unlock(&srv->lock);
+	json_object_object_add(o, "events",
+	    json_object_new_int64(waiter_generation()));
+	return (o);
+}

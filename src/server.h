@@ -1,0 +1,48 @@
+/*
+ * The HTTP server: libmicrohttpd daemons on the Unix socket and on an
+ * optional TCP address, one request pipeline for both (body limits,
+ * content type, routing, authentication, JSON errors), and the parking of
+ * long-polls and event streams.
+ */
+#ifndef UFO_SERVER_H
+#define UFO_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "api.h"
+#include "error.h"
+#include "store.h"
+
+struct server;
+
+/* A server over the store; database is reported by GET /server. */
+struct server	*server_new(struct store *, const char *, int);
+/* Binds the Unix socket (its directory made 0700) and starts serving it. */
+int		 server_listen_unix(struct server *, const char *,
+		     struct ufo_error *);
+/* Serves TCP on "host:port"; NULL closes the TCP listener. */
+int		 server_listen_tcp(struct server *, const char *,
+		     struct ufo_error *);
+void		 server_set_max_body(struct server *, size_t);
+/* Stops accepting, wakes parked requests, waits for those in flight. */
+void		 server_drain(struct server *, int);
+/* Stops the daemons and removes the socket. */
+void		 server_free(struct server *);
+/* GET /server: pid, version, paths, listeners. */
+struct json_object *server_info(struct server *);
+
+/* Only the owning uid may use the socket: checks a peer with SO_PEERCRED. */
+int		 server_peer_allowed(int, uid_t, struct ufo_error *);
+
+/*
+ * Parks a request until an event newer than seen commits or deadline (see
+ * waiter_now) passes; the handler is then called again with req->woken set.
+ * Returns API_PARKED, or 0 when it must not park (req->woken says why).
+ */
+int		 server_park(struct api_request *, int64_t, uint64_t);
+
+#endif
