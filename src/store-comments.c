@@ -1,0 +1,102 @@
+/*
+ * Comments on an operation, oldest first. Authors are users for now; pilots
+ * and the system write them once runs exist.
+ */
+#include <stdint.h>
+
+#include "jsonx.h"
+#include "store-internal.h"
+
+#define STORE_COMMENT_SELECT						\
+	"SELECT c.id, m.key || '-' || o.number AS operation,"		\
+	" c.author_kind, CASE c.author_kind"				\
+	" WHEN 'user' THEN (SELECT email FROM users"			\
+	" WHERE id = c.author_id)"					\
+	" WHEN 'pilot' THEN (SELECT name FROM pilots"			\
+	" WHERE id = c.author_id)"					\
+	" ELSE 'system' END AS author, c.body, c.created_at"		\
+	" FROM comments c JOIN operations o ON o.id = c.op_id"		\
+	" JOIN missions m ON m.id = o.mission_id"
+
+/* The comments of an operation (by id) as an array, oldest first. */
+int
+store_comment_items(struct store *s, const char *op, struct json_object **out,
+    struct ufo_error *err)
+{
+	return (store_get_list(s, err, out, STORE_COMMENT_SELECT
+	    " WHERE c.op_id = ? ORDER BY c.seq", "s", op));
+}
+
+static int
+store_comment_insert(struct store *s, const struct store_actor *a,
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
+{
+	static const char *const keys[] = { "body", NULL };
+	const char	*body;
+	char		 op[STORE_ID_SIZE], id[STORE_ID_SIZE];
+	int		 r;
+
+	if ((r = store_op_resolve(s, a->fleet, ref, op, err)) == -1)
+		return (-1);
+	if (r == 0)
+		return (err_set(err, UFO_ENOTFOUND, "",
+		    "operation %s not found", ref));
+	if (store_body(in, keys, err) != 0 ||
+	    jsonx_get_string(in, "body", &body, JSONX_REQUIRED, err) == -1)
+		return (-1);
+	if (store_blank(body))
+		return (err_set(err, UFO_EINVAL, "body", "body: must not be "
+		    "blank"));
+	store_new_id(id, "cmt");
+	if (store_exec(s, err, "INSERT INTO comments (id, fleet_id, op_id,"
+	    " author_kind, author_id, body, created_at)"
+	    " VALUES (?, ?, ?, 'user', ?, ?, ?)", "ssssss", id, a->fleet, op,
+	    a->user, body, s->now) == -1 ||
+	    store_get_json(s, err, out, STORE_COMMENT_SELECT " WHERE c.id = ?",
+	    "s", id) != 1)
+		return (-1);
+	return (store_event_add(s, err, a->fleet, "comment.created", id, *out));
+}
+
+int
+store_comment_create(struct store *s, const struct store_actor *a,
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
+{
+	int	 rc;
+
+	*out = NULL;
+	store_lock(s);
+	if ((rc = store_begin(s, err)) == 0)
+		rc = store_comment_insert(s, a, ref, in, out, err);
+	rc = store_end(s, rc, err);
+	store_unlock(s);
+	if (rc != 0) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return (rc);
+}
+
+int
+store_comment_list(struct store *s, const struct store_actor *a,
+    const char *ref, struct json_object **out, struct ufo_error *err)
+{
+	struct json_object	*items;
+	char			 op[STORE_ID_SIZE];
+	int			 r;
+
+	*out = NULL;
+	store_lock(s);
+	if ((r = store_op_resolve(s, a->fleet, ref, op, err)) == 1)
+		r = store_comment_items(s, op, &items, err) == 0 ? 1 : -1;
+	store_unlock(s);
+	if (r == 0)
+		return (err_set(err, UFO_ENOTFOUND, "",
+		    "operation %s not found", ref));
+	if (r == -1)
+		return (-1);
+	*out = store_list_wrap(items, NULL);
+	return (0);
+}

@@ -1,0 +1,162 @@
+/*
+ * What the store's files share and nobody else sees: the struct behind
+ * struct store, statement helpers that always bind, transactions, ids,
+ * timestamps, events and the lookups one kind of record needs of another.
+ * Every function here expects the caller to hold the store's lock.
+ */
+#ifndef UFO_STORE_INTERNAL_H
+#define UFO_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_ID_SIZE		32	/* "pfx_" + 20 base32 + NUL, rounded */
+#define STORE_TS_SIZE		32	/* "2026-11-23T18:00:00.123Z" + NUL */
+#define STORE_CACHE_SIZE	512	/* prepared statements kept, by SQL */
+#define STORE_LIST_DEFAULT	100
+#define STORE_LIST_MAX		1000
+#define STORE_POSITION_STEP	1024
+
+struct store_cached {
+	const char	*sql;
+	sqlite3_stmt	*stmt;
+};
+
+struct store {
+	pthread_mutex_t		 lock;
+	sqlite3			*db;
+	char			*path;
+
+	store_notify_cb		 notify;
+	void			*notify_arg;
+	int64_t			 last_event;	/* highest committed event */
+	int64_t			 notify_pending; /* to announce at unlock */
+
+	int			 in_tx;
+	int64_t			 tx_event;	/* last event of the open tx */
+	char			 now[STORE_TS_SIZE]; /* the open tx's time */
+
+	struct store_cached	 cache[STORE_CACHE_SIZE];
+};
+
+/*
+ * SQL fragments shared by the files that print operations and parties: a
+ * party (assignee, captain, crew member) is a kind and an id, shown as
+ * "kind:name".
+ */
+#define STORE_PARTY_SQL(k, i)						\
+	"CASE " k							\
+	" WHEN 'pilot' THEN 'pilot:' || (SELECT name FROM pilots"	\
+	" WHERE id = " i ")"						\
+	" WHEN 'user' THEN 'user:' || (SELECT email FROM users"		\
+	" WHERE id = " i ")"						\
+	" WHEN 'crew' THEN 'crew:' || (SELECT name FROM crews"		\
+	" WHERE id = " i ") END"
+
+/* One operation as the API shows it; "o" and "m" come from STORE_OP_FROM. */
+#define STORE_OP_COLUMNS						\
+	"o.id, m.key || '-' || o.number AS code, o.number,"		\
+	" m.key AS mission, o.title, o.body,"				\
+	" (SELECT name FROM statuses WHERE rank = o.status) AS status,"	\
+	" o.priority, "							\
+	STORE_PARTY_SQL("o.assignee_kind", "o.assignee_id")		\
+	" AS assignee,"							\
+	" (SELECT json_group_array(name) FROM (SELECT l.name AS name"	\
+	" FROM operation_labels ol JOIN labels l ON l.id = ol.label_id"	\
+	" WHERE ol.op_id = o.id ORDER BY l.name)) AS \"labels:json\","	\
+	" (SELECT pm.key || '-' || p.number FROM operations p"		\
+	" JOIN missions pm ON pm.id = p.mission_id"			\
+	" WHERE p.id = o.parent_id) AS parent,"				\
+	" o.position, o.archived_at IS NOT NULL AS \"archived:bool\","	\
+	" o.archived_at, o.created_by, o.created_at, o.updated_at,"	\
+	" (SELECT json_object('total', count(*), 'done',"		\
+	" count(*) FILTER (WHERE c.status = 4)) FROM operations c"	\
+	" WHERE c.parent_id = o.id AND c.archived_at IS NULL)"		\
+	" AS \"children:json\""
+#define STORE_OP_FROM							\
+	" FROM operations o JOIN missions m ON m.id = o.mission_id"
+
+/* store.c: locking, transactions, statements, rows, ids, time. */
+void		 store_lock(struct store *);
+void		 store_unlock(struct store *);
+int		 store_begin(struct store *, struct ufo_error *);
+int		 store_end(struct store *, int, struct ufo_error *);
+int		 store_sqlerr(struct store *, struct ufo_error *);
+sqlite3_stmt	*store_prepare(struct store *, struct ufo_error *,
+		     const char *, const char *, ...);
+sqlite3_stmt	*store_vprepare(struct store *, struct ufo_error *,
+		     const char *, const char *, va_list);
+int		 store_bindv(struct store *, sqlite3_stmt *, struct ufo_error *,
+		     const char *, va_list);
+int		 store_step(struct store *, sqlite3_stmt *, struct ufo_error *);
+int		 store_exec(struct store *, struct ufo_error *, const char *,
+		     const char *, ...);
+int		 store_get_json(struct store *, struct ufo_error *,
+		     struct json_object **, const char *, const char *, ...);
+int		 store_get_list(struct store *, struct ufo_error *,
+		     struct json_object **, const char *, const char *, ...);
+int		 store_get_int(struct store *, struct ufo_error *, int64_t *,
+		     const char *, const char *, ...);
+int		 store_get_text(struct store *, struct ufo_error *, char *,
+		     size_t, const char *, const char *, ...);
+struct json_object *store_row_json(sqlite3_stmt *);
+struct json_object *store_list_wrap(struct json_object *, const char *);
+void		 store_new_id(char *, const char *);
+void		 store_timestamp(char *, size_t, int64_t);
+int		 store_blank(const char *);
+int		 store_body(struct json_object *, const char *const *,
+		     struct ufo_error *);
+int		 store_is_null(struct json_object *, const char *);
+
+/* store-schema.c */
+int		 store_schema_migrate(struct store *, struct ufo_error *);
+
+/* store-events.c */
+int		 store_event_add(struct store *, struct ufo_error *,
+		     const char *, const char *, const char *,
+		     struct json_object *);
+
+/* store-fleets.c: parties are "pilot:NAME", "user:EMAIL", "crew:NAME". */
+int		 store_party_resolve(struct store *, const char *,
+		     const char *, const char *, int, const char **, char *,
+		     struct ufo_error *);
+int		 store_fleet_insert(struct store *, const char *, char *,
+		     struct ufo_error *);
+int		 store_user_insert(struct store *, const char *, const char *,
+		     char *, struct ufo_error *);
+int		 store_member_insert(struct store *, const char *,
+		     const char *, int, struct ufo_error *);
+
+/* store-missions.c */
+int		 store_mission_resolve(struct store *, const char *,
+		     const char *, char *, struct ufo_error *);
+int		 store_mission_insert(struct store *,
+		     const struct store_actor *, struct json_object *,
+		     struct json_object **, struct ufo_error *);
+
+/* store-operations.c */
+int		 store_op_resolve(struct store *, const char *, const char *,
+		     char *, struct ufo_error *);
+int		 store_op_json(struct store *, const char *, const char *,
+		     struct json_object **, struct ufo_error *);
+int		 store_op_parse_code(const char *, char *, size_t, int64_t *);
+
+/* store-comments.c */
+int		 store_comment_items(struct store *, const char *,
+		     struct json_object **, struct ufo_error *);
+
+/* store-pilots.c: pilots and labels. */
+int		 store_pilot_insert(struct store *, const struct store_actor *,
+		     struct json_object *, struct json_object **,
+		     struct ufo_error *);
+int		 store_label_check_name(const char *, const char *,
+		     struct ufo_error *);
+int		 store_label_ensure(struct store *, const struct store_actor *,
+		     const char *, char *, struct ufo_error *);
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * The schema as an ordered list of migrations. PRAGMA user_version counts
+ * the ones applied; each runs in its own transaction at open, so a database
+ * is always at one version or the next, never between. Append; never edit a
+ * migration that has shipped.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "protocol.h"
+#include "store-internal.h"
+
+/* The SQL below hard-codes the done rank (children counts). */
+_Static_assert(OP_DONE == 4, "statuses table and OP_DONE disagree");
+_Static_assert(OP_BACKLOG == 0 && OP_CANCELLED == 6,
+    "statuses table and protocol.h disagree");
+
+static const char *const store_migrations[] = {
+	/* 1: fleets, users, tokens, missions, operations, labels, relations,
+	 * comments, pilots, crews, events. */
+	"CREATE TABLE fleets ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE TABLE users ("
+	"  id TEXT PRIMARY KEY,"
+	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  name TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE TABLE members ("
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  user_id TEXT NOT NULL REFERENCES users (id),"
+	"  role TEXT NOT NULL CHECK (role IN ('member', 'admin', 'owner')),"
+	"  created_at TEXT NOT NULL,"
+	"  PRIMARY KEY (fleet_id, user_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX members_user ON members (user_id);"
+	"CREATE TABLE tokens ("
+	"  id TEXT PRIMARY KEY,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  user_id TEXT NOT NULL REFERENCES users (id),"
+	"  name TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  prefix TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  expires_at TEXT,"
+	"  last_used_at TEXT,"
+	"  revoked_at TEXT"
+	");"
+	"CREATE INDEX tokens_user ON tokens (fleet_id, user_id, created_at);"
+	"CREATE TABLE missions ("
+	"  id TEXT PRIMARY KEY,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  key TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  repo TEXT,"
+	"  branch TEXT,"
+	"  next_number INTEGER NOT NULL DEFAULT 1,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  UNIQUE (fleet_id, key)"
+	");"
+	/* Board order of the statuses; operations keep the rank. */
+	"CREATE TABLE statuses ("
+	"  rank INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE"
+	");"
+	"INSERT INTO statuses (rank, name) VALUES (0, 'backlog'), (1, 'todo'),"
+	"  (2, 'in_progress'), (3, 'in_review'), (4, 'done'), (5, 'blocked'),"
+	"  (6, 'cancelled');"
+	"CREATE TABLE pilots ("
+	"  id TEXT PRIMARY KEY,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  name TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  model TEXT,"
+	"  args TEXT NOT NULL DEFAULT '[]',"
+	"  env TEXT NOT NULL DEFAULT '{}',"
+	"  credentials TEXT NOT NULL DEFAULT '[]',"
+	"  max_turns INTEGER,"
+	"  timeout INTEGER NOT NULL DEFAULT 3600,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  UNIQUE (fleet_id, name)"
+	");"
+	"CREATE TABLE crews ("
+	"  id TEXT PRIMARY KEY,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  name TEXT NOT NULL,"
+	"  captain_kind TEXT CHECK (captain_kind IN ('pilot', 'user')),"
+	"  captain_id TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  UNIQUE (fleet_id, name)"
+	");"
+	"CREATE TABLE crew_members ("
+	"  crew_id TEXT NOT NULL REFERENCES crews (id),"
+	"  idx INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('pilot', 'user')),"
+	"  member_id TEXT NOT NULL,"
+	"  PRIMARY KEY (crew_id, idx),"
+	"  UNIQUE (crew_id, kind, member_id)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE operations ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  mission_id TEXT NOT NULL REFERENCES missions (id),"
+	"  number INTEGER NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  body TEXT NOT NULL DEFAULT '',"
+	"  status INTEGER NOT NULL DEFAULT 0 REFERENCES statuses (rank),"
+	"  priority INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (priority BETWEEN 0 AND 4),"
+	"  assignee_kind TEXT CHECK (assignee_kind IN ('pilot', 'user',"
+	"    'crew')),"
+	"  assignee_id TEXT,"
+	"  parent_id TEXT REFERENCES operations (id),"
+	"  position INTEGER NOT NULL,"
+	"  archived_at TEXT,"
+	"  created_by TEXT NOT NULL REFERENCES users (id),"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  UNIQUE (mission_id, number),"
+	"  CHECK ((assignee_kind IS NULL) = (assignee_id IS NULL)),"
+	"  CHECK (parent_id IS NOT id)"
+	");"
+	"CREATE INDEX operations_order"
+	"  ON operations (fleet_id, status, position, seq);"
+	"CREATE INDEX operations_position ON operations (fleet_id, position);"
+	"CREATE INDEX operations_parent ON operations (parent_id);"
+	"CREATE INDEX operations_assignee"
+	"  ON operations (assignee_id, assignee_kind);"
+	"CREATE TABLE labels ("
+	"  id TEXT PRIMARY KEY,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  name TEXT NOT NULL COLLATE NOCASE,"
+	"  color TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  UNIQUE (fleet_id, name)"
+	");"
+	"CREATE TABLE operation_labels ("
+	"  op_id TEXT NOT NULL REFERENCES operations (id),"
+	"  label_id TEXT NOT NULL REFERENCES labels (id),"
+	"  PRIMARY KEY (op_id, label_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX operation_labels_label ON operation_labels (label_id);"
+	"CREATE TABLE relations ("
+	"  id TEXT PRIMARY KEY,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('blocks', 'relates',"
+	"    'duplicate')),"
+	"  from_id TEXT NOT NULL REFERENCES operations (id),"
+	"  to_id TEXT NOT NULL REFERENCES operations (id),"
+	"  created_by TEXT NOT NULL REFERENCES users (id),"
+	"  created_at TEXT NOT NULL,"
+	"  UNIQUE (from_id, to_id, kind),"
+	"  CHECK (from_id <> to_id)"
+	");"
+	"CREATE INDEX relations_to ON relations (to_id);"
+	"CREATE TABLE comments ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  op_id TEXT NOT NULL REFERENCES operations (id),"
+	"  author_kind TEXT NOT NULL CHECK (author_kind IN ('user', 'pilot',"
+	"    'system')),"
+	"  author_id TEXT,"
+	"  body TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE INDEX comments_op ON comments (op_id, seq);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  kind TEXT NOT NULL,"
+	"  entity_id TEXT NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE INDEX events_fleet ON events (fleet_id, id);",
+};
+#define STORE_NMIGRATIONS \
+	((int)(sizeof store_migrations / sizeof store_migrations[0]))
+
+/* Applies migration i (0-based) and records version i + 1, atomically. */
+static int
+store_schema_apply(struct store *s, int i, struct ufo_error *err)
+{
+	char	*errmsg = NULL;
+	char	 sql[64];
+	int	 rc;
+
+	if (store_begin(s, err) != 0)
+		return (-1);
+	rc = sqlite3_exec(s->db, store_migrations[i], NULL, NULL, &errmsg);
+	if (rc == SQLITE_OK) {
+		/* PRAGMA takes no parameters; the value is our own integer. */
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", i + 1);
+		rc = sqlite3_exec(s->db, sql, NULL, NULL, &errmsg);
+	}
+	if (rc != SQLITE_OK) {
+		err_set(err, UFO_EINTERNAL, "", "database %s: migration %d: %s",
+		    s->path, i + 1, errmsg != NULL ? errmsg :
+		    sqlite3_errstr(rc));
+		log_error("%s: %s", __func__, err->message);
+		sqlite3_free(errmsg);
+		return (store_end(s, -1, err));
+	}
+	if (store_end(s, 0, err) != 0)
+		return (-1);
+	log_info("database %s: schema version %d", s->path, i + 1);
+	return (0);
+}
+
+int
+store_schema_migrate(struct store *s, struct ufo_error *err)
+{
+	int64_t	 version;
+	int	 i;
+
+	if (store_get_int(s, err, &version, "PRAGMA user_version", "") != 1)
+		return (-1);
+	if (version > STORE_NMIGRATIONS)
+		return (err_set(err, UFO_EINTERNAL, "",
+		    "database %s has schema version %lld, newer than this "
+		    "ufod (%d)", s->path, (long long)version,
+		    STORE_NMIGRATIONS));
+	for (i = (int)version; i < STORE_NMIGRATIONS; i++) {
+		if (store_schema_apply(s, i, err) != 0)
+			return (-1);
+	}
+	return (0);
+}

@@ -1,0 +1,775 @@
+/*
+ * The store's core: opening the database, the lock, transactions, the
+ * statement cache and the helpers that turn rows into JSON, plus first-start
+ * data and the local actor.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "jsonx.h"
+#include "log.h"
+#include "protocol.h"
+#include "store-internal.h"
+#include "xmalloc.h"
+
+static void	store_reset_all(struct store *);
+static int	store_verify_statuses(struct store *, struct ufo_error *);
+
+int
+store_open(const char *path, struct store **sp, struct ufo_error *err)
+{
+	struct store	*s;
+	int		 rc;
+	char		 mode[16];
+
+	*sp = NULL;
+	if (sodium_init() < 0)
+		return (err_set(err, UFO_EINTERNAL, "", "libsodium could not "
+		    "be initialised"));
+	s = xcalloc(1, sizeof *s);
+	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		free(s);
+		return (err_set(err, UFO_EINTERNAL, "", "store lock: %s",
+		    strerror(errno)));
+	}
+	s->path = xstrdup(path);
+
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(err, UFO_EINTERNAL, "", "database %s: %s", path,
+		    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		log_error("%s: %s", __func__, err->message);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK) {
+		store_sqlerr(s, err);
+		goto fail;
+	}
+
+	/* WAL lets readers proceed during a write; NORMAL survives kill -9. */
+	if (store_get_text(s, err, mode, sizeof mode,
+	    "PRAGMA journal_mode = WAL", "") != 1)
+		goto fail;
+	if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
+		err_set(err, UFO_EINTERNAL, "", "database %s: cannot use WAL "
+		    "mode (journal mode is %s)", path, mode);
+		goto fail;
+	}
+	if (store_exec(s, err, "PRAGMA synchronous = NORMAL", "") == -1 ||
+	    store_exec(s, err, "PRAGMA foreign_keys = ON", "") == -1)
+		goto fail;
+
+	if (store_schema_migrate(s, err) != 0 ||
+	    store_verify_statuses(s, err) != 0)
+		goto fail;
+	if (store_get_int(s, err, &s->last_event,
+	    "SELECT coalesce(max(id), 0) FROM events", "") != 1)
+		goto fail;
+	store_reset_all(s);
+	*sp = s;
+	return (0);
+
+fail:
+	store_close(s);
+	return (-1);
+}
+
+void
+store_close(struct store *s)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	if (s == NULL)
+		return;
+	if (s->db != NULL) {
+		while ((stmt = sqlite3_next_stmt(s->db, NULL)) != NULL)
+			sqlite3_finalize(stmt);
+		/* Closing the last connection checkpoints, removes the WAL. */
+		if ((rc = sqlite3_close(s->db)) != SQLITE_OK)
+			log_error("%s: %s: %s", __func__, s->path,
+			    sqlite3_errstr(rc));
+	}
+	pthread_mutex_destroy(&s->lock);
+	free(s->path);
+	free(s);
+}
+
+void
+store_set_notify(struct store *s, store_notify_cb cb, void *arg)
+{
+	store_lock(s);
+	s->notify = cb;
+	s->notify_arg = arg;
+	store_unlock(s);
+}
+
+int64_t
+store_event_last(struct store *s)
+{
+	int64_t	 last;
+
+	store_lock(s);
+	last = s->last_event;
+	store_unlock(s);
+	return (last);
+}
+
+int
+store_check(struct store *s, struct ufo_error *err)
+{
+	sqlite3_stmt	*stmt;
+	const char	*msg;
+	int		 r, bad = 0;
+
+	store_lock(s);
+	stmt = store_prepare(s, err, "PRAGMA quick_check", "");
+	if (stmt == NULL) {
+		store_unlock(s);
+		return (-1);
+	}
+	while ((r = store_step(s, stmt, err)) == 1) {
+		msg = (const char *)sqlite3_column_text(stmt, 0);
+		if (msg != NULL && strcmp(msg, "ok") != 0 && !bad) {
+			err_set(err, UFO_EINTERNAL, "",
+			    "database %s is damaged: %s", s->path, msg);
+			log_error("%s: %s", __func__, err->message);
+			bad = 1;
+		}
+	}
+	store_unlock(s);
+	if (r == -1 || bad)
+		return (-1);
+	return (0);
+}
+
+/* The status table's ranks are the board order; it must match protocol.h. */
+static int
+store_verify_statuses(struct store *s, struct ufo_error *err)
+{
+	char	 name[32];
+	int	 i, r;
+
+	for (i = 0; i < OP_NSTATUS; i++) {
+		r = store_get_text(s, err, name, sizeof name,
+		    "SELECT name FROM statuses WHERE rank = ?", "d", i);
+		if (r == -1)
+			return (-1);
+		if (r == 0 || strcmp(name, op_status_name(i)) != 0)
+			return (err_set(err, UFO_EINTERNAL, "", "database %s: "
+			    "status table does not match this ufod", s->path));
+	}
+	return (0);
+}
+
+/* Locking. */
+
+void
+store_lock(struct store *s)
+{
+	if (pthread_mutex_lock(&s->lock) != 0)
+		fatalx("%s: pthread_mutex_lock failed", __func__);
+}
+
+/* Leaves no statement running, so no read snapshot outlives a call. */
+static void
+store_reset_all(struct store *s)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	while ((stmt = sqlite3_next_stmt(s->db, stmt)) != NULL) {
+		if (sqlite3_stmt_busy(stmt))
+			sqlite3_reset(stmt);
+	}
+}
+
+/* Unlocks, then announces a committed event outside the lock. */
+void
+store_unlock(struct store *s)
+{
+	store_notify_cb	 cb;
+	void		*arg;
+	int64_t		 ev;
+
+	if (s->in_tx) {
+		log_error("%s: transaction left open; rolling back", __func__);
+		store_end(s, -1, NULL);
+	}
+	store_reset_all(s);
+	ev = s->notify_pending;
+	s->notify_pending = 0;
+	cb = s->notify;
+	arg = s->notify_arg;
+	if (pthread_mutex_unlock(&s->lock) != 0)
+		fatalx("%s: pthread_mutex_unlock failed", __func__);
+	if (ev != 0 && cb != NULL)
+		cb(arg, ev);
+}
+
+/* Transactions. */
+
+int
+store_begin(struct store *s, struct ufo_error *err)
+{
+	if (s->in_tx)
+		fatalx("%s: nested transaction", __func__);
+	store_timestamp(s->now, sizeof s->now, 0);
+	s->tx_event = 0;
+	if (store_exec(s, err, "BEGIN IMMEDIATE", "") == -1)
+		return (-1);
+	s->in_tx = 1;
+	return (0);
+}
+
+/* Commits when rc is 0, else rolls back; returns the outcome. */
+int
+store_end(struct store *s, int rc, struct ufo_error *err)
+{
+	int	 r;
+
+	if (!s->in_tx)
+		return (rc == 0 ? 0 : -1);
+	s->in_tx = 0;
+	store_reset_all(s);
+	if (rc == 0) {
+		if (store_exec(s, err, "COMMIT", "") != -1) {
+			if (s->tx_event != 0) {
+				s->last_event = s->tx_event;
+				s->notify_pending = s->tx_event;
+			}
+			s->tx_event = 0;
+			return (0);
+		}
+		store_reset_all(s);
+	}
+	s->tx_event = 0;
+	if (!sqlite3_get_autocommit(s->db)) {
+		r = sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		if (r != SQLITE_OK)
+			log_error("%s: rollback: %s", __func__,
+			    sqlite3_errmsg(s->db));
+	}
+	return (-1);
+}
+
+/* Statements. */
+
+int
+store_sqlerr(struct store *s, struct ufo_error *err)
+{
+	int	 code = sqlite3_extended_errcode(s->db);
+
+	/* Checked before writing; reaching here means a lost race or a bug. */
+	if (code == SQLITE_CONSTRAINT_UNIQUE ||
+	    code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		log_warn("store: %s", sqlite3_errmsg(s->db));
+		return (err_set(err, UFO_ECONFLICT, "", "already exists (%s)",
+		    sqlite3_errmsg(s->db)));
+	}
+	/* Another process holds the database longer than busy_timeout. */
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
+		log_warn("store: %s", sqlite3_errmsg(s->db));
+		return (err_set(err, UFO_EUNAVAIL, "", "database busy: %s",
+		    sqlite3_errmsg(s->db)));
+	}
+	log_error("store: %s", sqlite3_errmsg(s->db));
+	return (err_set(err, UFO_EINTERNAL, "", "database error: %s",
+	    sqlite3_errmsg(s->db)));
+}
+
+static struct store_cached *
+store_cache_slot(struct store *s, const char *sql)
+{
+	size_t	 h, i;
+
+	/* Keyed by the SQL's address: each call site passes a literal. */
+	h = ((uintptr_t)sql >> 3) % STORE_CACHE_SIZE;
+	for (i = 0; i < STORE_CACHE_SIZE; i++) {
+		struct store_cached *c = &s->cache[(h + i) % STORE_CACHE_SIZE];
+
+		if (c->sql == NULL || c->sql == sql)
+			return (c);
+	}
+	return (NULL);
+}
+
+/*
+ * Binds values by a format: s string (NULL binds null), i int64_t, d int,
+ * n null (no argument). Parameters are numbered from 1 in order.
+ */
+int
+store_bindv(struct store *s, sqlite3_stmt *stmt, struct ufo_error *err,
+    const char *fmt, va_list ap)
+{
+	const char	*str;
+	int		 i, rc = SQLITE_OK;
+
+	for (i = 1; *fmt != '\0'; fmt++, i++) {
+		switch (*fmt) {
+		case 's':
+			str = va_arg(ap, const char *);
+			if (str == NULL)
+				rc = sqlite3_bind_null(stmt, i);
+			else
+				rc = sqlite3_bind_text(stmt, i, str, -1,
+				    SQLITE_TRANSIENT);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(stmt, i, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			rc = sqlite3_bind_int(stmt, i, va_arg(ap, int));
+			break;
+		case 'n':
+			rc = sqlite3_bind_null(stmt, i);
+			break;
+		default:
+			fatalx("%s: bad format %c", __func__, *fmt);
+		}
+		if (rc != SQLITE_OK)
+			return (store_sqlerr(s, err));
+	}
+	return (0);
+}
+
+/* A cached statement for sql, reset and bound; NULL on error. */
+sqlite3_stmt *
+store_vprepare(struct store *s, struct ufo_error *err, const char *sql,
+    const char *fmt, va_list ap)
+{
+	struct store_cached	*c;
+	sqlite3_stmt		*stmt;
+
+	if ((c = store_cache_slot(s, sql)) == NULL)
+		fatalx("%s: statement cache full", __func__);
+	if (c->sql == NULL) {
+		if (sqlite3_prepare_v3(s->db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
+			store_sqlerr(s, err);
+			return (NULL);
+		}
+		c->sql = sql;
+		c->stmt = stmt;
+	}
+	stmt = c->stmt;
+	/* Reusing a statement mid-iteration would corrupt the outer loop. */
+	if (sqlite3_stmt_busy(stmt))
+		fatalx("%s: statement in use: %s", __func__, sql);
+	sqlite3_clear_bindings(stmt);
+	if (store_bindv(s, stmt, err, fmt, ap) != 0)
+		return (NULL);
+	return (stmt);
+}
+
+sqlite3_stmt *
+store_prepare(struct store *s, struct ufo_error *err, const char *sql,
+    const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	stmt = store_vprepare(s, err, sql, fmt, ap);
+	va_end(ap);
+	return (stmt);
+}
+
+/* 1 with a row, 0 when done (statement reset), -1 on error (reset). */
+int
+store_step(struct store *s, sqlite3_stmt *stmt, struct ufo_error *err)
+{
+	int	 rc;
+
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return (1);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(stmt);
+		return (0);
+	}
+	store_sqlerr(s, err);
+	sqlite3_reset(stmt);
+	return (-1);
+}
+
+/* Runs a statement to its end; returns the rows changed or -1. */
+int
+store_exec(struct store *s, struct ufo_error *err, const char *sql,
+    const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+	int		 r;
+
+	va_start(ap, fmt);
+	stmt = store_vprepare(s, err, sql, fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (-1);
+	while ((r = store_step(s, stmt, err)) == 1)
+		;
+	if (r == -1)
+		return (-1);
+	return (sqlite3_changes(s->db));
+}
+
+/* The first row as an object: 1 found, 0 none (*out NULL), -1 error. */
+int
+store_get_json(struct store *s, struct ufo_error *err,
+    struct json_object **out, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+	int		 r;
+
+	*out = NULL;
+	va_start(ap, fmt);
+	stmt = store_vprepare(s, err, sql, fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (-1);
+	if ((r = store_step(s, stmt, err)) == 1) {
+		*out = store_row_json(stmt);
+		sqlite3_reset(stmt);
+	}
+	return (r);
+}
+
+/* Every row as an array of objects: 0 or -1. */
+int
+store_get_list(struct store *s, struct ufo_error *err,
+    struct json_object **out, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+	int		 r;
+
+	*out = NULL;
+	va_start(ap, fmt);
+	stmt = store_vprepare(s, err, sql, fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (-1);
+	*out = json_object_new_array();
+	while ((r = store_step(s, stmt, err)) == 1)
+		json_object_array_add(*out, store_row_json(stmt));
+	if (r == -1) {
+		json_object_put(*out);
+		*out = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* The first column of the first row as an integer: 1, 0 none, -1. */
+int
+store_get_int(struct store *s, struct ufo_error *err, int64_t *out,
+    const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+	int		 r;
+
+	va_start(ap, fmt);
+	stmt = store_vprepare(s, err, sql, fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (-1);
+	if ((r = store_step(s, stmt, err)) == 1) {
+		*out = sqlite3_column_int64(stmt, 0);
+		sqlite3_reset(stmt);
+	}
+	return (r);
+}
+
+/* The first column of the first row copied into buf ("" for null). */
+int
+store_get_text(struct store *s, struct ufo_error *err, char *buf, size_t len,
+    const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	const char	*text;
+	va_list		 ap;
+	int		 r;
+
+	va_start(ap, fmt);
+	stmt = store_vprepare(s, err, sql, fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (-1);
+	if ((r = store_step(s, stmt, err)) == 1) {
+		text = (const char *)sqlite3_column_text(stmt, 0);
+		if (text == NULL)
+			text = "";
+		if (strlen(text) >= len) {
+			sqlite3_reset(stmt);
+			return (err_set(err, UFO_EINTERNAL, "", "database "
+			    "value too long"));
+		}
+		memcpy(buf, text, strlen(text) + 1);
+		sqlite3_reset(stmt);
+	}
+	return (r);
+}
+
+/*
+ * A row as an object keyed by column name. A name may carry a type after a
+ * colon, because SQLite has neither: "x:bool" is a JSON boolean, "x:json"
+ * text parsed as JSON (arrays and objects built by SQL).
+ */
+struct json_object *
+store_row_json(sqlite3_stmt *stmt)
+{
+	struct json_object	*obj, *v;
+	const char		*name, *type, *text;
+	char			 key[64];
+	int			 i, n;
+
+	obj = json_object_new_object();
+	n = sqlite3_column_count(stmt);
+	for (i = 0; i < n; i++) {
+		name = sqlite3_column_name(stmt, i);
+		if ((type = strchr(name, ':')) != NULL) {
+			snprintf(key, sizeof key, "%.*s", (int)(type - name),
+			    name);
+			type++;
+		} else
+			snprintf(key, sizeof key, "%s", name);
+
+		v = NULL;
+		switch (sqlite3_column_type(stmt, i)) {
+		case SQLITE_NULL:
+			break;
+		case SQLITE_INTEGER:
+			if (type != NULL && strcmp(type, "bool") == 0)
+				v = json_object_new_boolean(
+				    sqlite3_column_int64(stmt, i) != 0);
+			else
+				v = json_object_new_int64(
+				    sqlite3_column_int64(stmt, i));
+			break;
+		case SQLITE_FLOAT:
+			v = json_object_new_double(
+			    sqlite3_column_double(stmt, i));
+			break;
+		default:
+			text = (const char *)sqlite3_column_text(stmt, i);
+			if (text == NULL)
+				break;
+			if (type != NULL && strcmp(type, "json") == 0) {
+				if ((v = json_tokener_parse(text)) == NULL)
+					log_warn("%s: column %s: bad JSON",
+					    __func__, key);
+			} else
+				v = json_object_new_string(text);
+			break;
+		}
+		json_object_object_add(obj, key, v);
+	}
+	return (obj);
+}
+
+/* A list answer: {"items":[…],"next":null|cursor}; takes items. */
+struct json_object *
+store_list_wrap(struct json_object *items, const char *next)
+{
+	struct json_object	*obj;
+
+	obj = json_object_new_object();
+	json_object_object_add(obj, "items", items);
+	json_object_object_add(obj, "next",
+	    next != NULL ? json_object_new_string(next) : NULL);
+	return (obj);
+}
+
+/* Ids, time, validation. */
+
+/* prefix_ + 20 lowercase base32 characters (100 random bits). */
+void
+store_new_id(char *buf, const char *prefix)
+{
+	static const char	 alphabet[] =
+	    "abcdefghijklmnopqrstuvwxyz234567";
+	unsigned char		 rnd[20];
+	size_t			 i, len;
+
+	len = strlen(prefix);
+	if (len + 1 + sizeof rnd + 1 > STORE_ID_SIZE)
+		fatalx("%s: prefix too long", __func__);
+	randombytes_buf(rnd, sizeof rnd);
+	memcpy(buf, prefix, len);
+	buf[len++] = '_';
+	for (i = 0; i < sizeof rnd; i++)
+		buf[len++] = alphabet[rnd[i] & 31];
+	buf[len] = '\0';
+	sodium_memzero(rnd, sizeof rnd);
+}
+
+/* UTC now (plus offset seconds) as "2026-11-23T18:00:00.123Z". */
+void
+store_timestamp(char *buf, size_t len, int64_t offset)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	time_t		 t;
+	char		 when[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec + (time_t)offset;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", when, ts.tv_nsec / 1000000);
+}
+
+/* True when a string holds nothing but white space. */
+int
+store_blank(const char *str)
+{
+	if (str == NULL)
+		return (1);
+	for (; *str != '\0'; str++) {
+		if (strchr(" \t\r\n\v\f", *str) == NULL)
+			return (0);
+	}
+	return (1);
+}
+
+/* A request body must be an object with only the allowed keys. */
+int
+store_body(struct json_object *in, const char *const *keys,
+    struct ufo_error *err)
+{
+	if (in == NULL || !json_object_is_type(in, json_type_object))
+		return (err_set(err, UFO_EINVAL, "", "request body must be a "
+		    "JSON object"));
+	return (jsonx_check_keys(in, keys, err));
+}
+
+/* True when key is present with an explicit null (which clears a field). */
+int
+store_is_null(struct json_object *in, const char *key)
+{
+	struct json_object	*v;
+
+	return (in != NULL && json_object_object_get_ex(in, key, &v) &&
+	    v == NULL);
+}
+
+/* First start and the local actor. */
+
+static int
+store_bootstrap_tx(struct store *s, const char *login, struct ufo_error *err)
+{
+	static const struct {
+		const char	*name;
+		const char	*kind;
+	} pilots[] = {
+		{ "claude", "claude" },
+		{ "codex", "codex" },
+		{ "goose", "goose" },
+		{ "shell", "shell" },
+	};
+	struct store_actor	 a;
+	struct json_object	*in, *out;
+	char			*email;
+	int64_t			 n;
+	size_t			 i;
+	int			 rc;
+
+	if (store_get_int(s, err, &n, "SELECT count(*) FROM fleets", "") != 1)
+		return (-1);
+	if (n != 0)
+		return (0);
+
+	memset(&a, 0, sizeof a);
+	a.role = ROLE_OWNER;
+	email = xprintf("%s@localhost", login);
+	rc = -1;
+	if (store_fleet_insert(s, login, a.fleet, err) != 0 ||
+	    store_user_insert(s, email, login, a.user, err) != 0 ||
+	    store_member_insert(s, a.fleet, a.user, ROLE_OWNER, err) != 0)
+		goto out;
+
+	in = json_object_new_object();
+	json_object_object_add(in, "key", json_object_new_string("UFO"));
+	json_object_object_add(in, "name", json_object_new_string("UFO"));
+	rc = store_mission_insert(s, &a, in, &out, err);
+	json_object_put(in);
+	json_object_put(out);
+	if (rc != 0)
+		goto out;
+
+	for (i = 0; i < sizeof pilots / sizeof pilots[0]; i++) {
+		in = json_object_new_object();
+		json_object_object_add(in, "name",
+		    json_object_new_string(pilots[i].name));
+		json_object_object_add(in, "kind",
+		    json_object_new_string(pilots[i].kind));
+		rc = store_pilot_insert(s, &a, in, &out, err);
+		json_object_put(in);
+		json_object_put(out);
+		if (rc != 0)
+			goto out;
+	}
+	log_info("first start: fleet %s, owner %s", login, email);
+	rc = 0;
+out:
+	free(email);
+	return (rc);
+}
+
+int
+store_bootstrap(struct store *s, const char *login, struct ufo_error *err)
+{
+	int	 rc;
+
+	if (store_blank(login) || strchr(login, '@') != NULL)
+		return (err_set(err, UFO_EINVAL, "login", "login: \"%s\" is "
+		    "not a usable user name", login != NULL ? login : ""));
+	store_lock(s);
+	if ((rc = store_begin(s, err)) == 0)
+		rc = store_bootstrap_tx(s, login, err);
+	rc = store_end(s, rc, err);
+	store_unlock(s);
+	return (rc);
+}
+
+int
+store_local_actor(struct store *s, struct store_actor *a,
+    struct ufo_error *err)
+{
+	struct json_object	*row;
+	int			 r;
+
+	memset(a, 0, sizeof *a);
+	store_lock(s);
+	r = store_get_json(s, err, &row,
+	    "SELECT f.id AS fleet, mb.user_id AS user, mb.role"
+	    " FROM fleets f JOIN members mb ON mb.fleet_id = f.id"
+	    " WHERE mb.role = 'owner'"
+	    " ORDER BY f.created_at, f.rowid, mb.created_at LIMIT 1", "");
+	store_unlock(s);
+	if (r == 0)
+		return (err_set(err, UFO_ENOTFOUND, "", "no fleet yet: the "
+		    "database has not been set up"));
+	if (r == -1)
+		return (-1);
+	snprintf(a->fleet, sizeof a->fleet, "%s", jsonx_str(row, "fleet"));
+	snprintf(a->user, sizeof a->user, "%s", jsonx_str(row, "user"));
+	a->role = role_from_name(jsonx_str(row, "role"));
+	json_object_put(row);
+	return (0);
+}
