@@ -1,0 +1,89 @@
+/*
+ * ufo's side of the API: JSON requests to ufod over its Unix socket or over
+ * HTTP(S) with a bearer token, the event stream, and starting a local ufod
+ * when none answers (like tmux starts its server).
+ */
+#ifndef UFO_CLIENT_H
+#define UFO_CLIENT_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "error.h"
+
+struct client;
+
+struct client_config {
+	const char	*socket;	/* Unix socket path, when url is NULL */
+	const char	*url;		/* http(s)://host[:port] of a ufod */
+	const char	*token;		/* bearer token for url */
+	const char	*fleet;		/* Ufo-Fleet header, or NULL */
+	int		 verbose;	/* log requests on stderr */
+	int		 autostart;	/* start ufod when the socket is dead */
+};
+
+/* How one event stream connection ended. */
+enum client_stream_end {
+	CLIENT_STREAM_STOPPED,		/* *stop was set */
+	CLIENT_STREAM_CLOSED,		/* the server ended it */
+	CLIENT_STREAM_LOST,		/* transport failure: try again */
+	CLIENT_STREAM_ERROR		/* refused: do not try again */
+};
+
+/*
+ * Called per event with its id (0 when it had none), kind and data;
+ * returning -1 (with the error filled) ends the stream.
+ */
+typedef int	(*client_event_cb)(int64_t, const char *, const char *,
+		    void *, struct ufo_error *);
+
+int		 client_global_init(void);
+void		 client_global_free(void);
+
+struct client	*client_create(const struct client_config *);
+void		 client_free(struct client *);
+void		 client_set_autostart(struct client *, int);
+void		 client_set_stop(struct client *, volatile sig_atomic_t *);
+int		 client_local(const struct client *);
+const char	*client_socket(const struct client *);
+/* "socket PATH" or the URL, for messages. */
+const char	*client_where(const struct client *);
+/* Whether the last failure was that nothing answered at all. */
+int		 client_unreachable(const struct client *);
+
+/*
+ * One request: path is below /api/v1 and already escaped (client_path);
+ * body may be NULL. On success *out (when out is not NULL) is the parsed
+ * answer or NULL for an empty one. On failure err holds the API's message
+ * or what went wrong with the transport.
+ */
+int		 client_request(struct client *, const char *, const char *,
+		     struct json_object *, struct json_object **,
+		     struct ufo_error *);
+int		 client_get(struct client *, const char *,
+		     struct json_object **, struct ufo_error *);
+/*
+ * A list: the "items" of every page, following "next" until it is null
+ * when all is set, else only the first page.
+ */
+int		 client_list(struct client *, const char *, int,
+		     struct json_object **, struct ufo_error *);
+
+/* One connection of the SSE event stream; *last_id is kept current. */
+enum client_stream_end client_stream(struct client *, const char *,
+		     int64_t *, client_event_cb, void *, struct ufo_error *);
+
+/* Starts `ufod -d -s SOCKET` and waits until it listens. */
+int		 client_start_server(struct client *, struct ufo_error *);
+
+/*
+ * Builds a path: every "%s" of the format takes one string argument,
+ * percent-encoded so that ids and codes cannot change the path.
+ */
+char		*client_path(const char *, ...);
+/* Appends "?name=value" or "&name=value" (value encoded) to a path. */
+void		 client_query_add(char **, const char *, const char *);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * What the CLI prints: JSON documents, aligned tables measured in display
+ * columns, "name: value" fields and blocks of text. Colour only on a
+ * terminal and only without NO_COLOR; anything from the server is made
+ * printable first so that it cannot drive the terminal.
+ */
+#ifndef UFO_OUTPUT_H
+#define UFO_OUTPUT_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+/* SGR parameters, named by what they mark. */
+#define OUTPUT_SGR_HEADER	"1"
+#define OUTPUT_SGR_HEADING	"1"
+#define OUTPUT_SGR_CODE		"1"
+#define OUTPUT_SGR_DIM		"2"
+
+struct output_table;
+
+/* Looks at stdout and the environment once; call before printing. */
+void		 output_init(void);
+int		 output_tty(void);
+int		 output_colour(void);
+/* The terminal's width in columns (stdout a tty), else 0: do not cut. */
+size_t		 output_columns(void);
+
+/* One JSON document and a newline: pretty on a tty, compact otherwise. */
+int		 output_json(struct json_object *);
+
+/* Display width, and a printable copy (newlines and tabs kept if asked). */
+size_t		 output_width(const char *);
+char		*output_clean(const char *, int);
+/* A printable copy cut to at most the given width, ending in an ellipsis. */
+char		*output_cut(const char *, size_t);
+
+/* The colour of an operation status, or NULL. */
+const char	*output_status_sgr(const char *);
+/* Prints text (printable) wrapped in the SGR when colour is on. */
+void		 output_sgr(const char *, const char *);
+
+/* "name:" padded, then the value ("-" when NULL). */
+void		 output_field(const char *, const char *);
+/* A block of text, each line indented. */
+void		 output_text(const char *, const char *);
+
+struct output_table *output_table_create(size_t, const char *const *);
+/* The column cut to fit the terminal (a title); the others never are. */
+void		 output_table_flex(struct output_table *, size_t);
+void		 output_table_indent(struct output_table *, size_t);
+/* A line of its own (a group heading), kept in order among the rows. */
+void		 output_table_section(struct output_table *, const char *,
+		     const char *);
+void		 output_table_row(struct output_table *);
+void		 output_table_cell(struct output_table *, const char *,
+		     const char *);
+void		 output_table_print(struct output_table *);
+void		 output_table_free(struct output_table *);
+
+#endif
