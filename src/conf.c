@@ -91,10 +91,15 @@ conf_default_socket(void)
 char *
 conf_expand_path(const char *path)
 {
+	char	 cwd[PATH_MAX];
+
 	if (strcmp(path, "~") == 0)
 		return (xstrdup(conf_home()));
 	if (strncmp(path, "~/", 2) == 0)
 		return (xprintf("%s/%s", conf_home(), path + 2));
+	/* Daemons chdir to /: a relative path must not change meaning. */
+	if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL)
+		return (xprintf("%s/%s", cwd, path));
 	return (xstrdup(path));
 }
 

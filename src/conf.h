@@ -51,7 +51,7 @@ const struct conf_line *conf_next_directive(const struct conf *,
 char	*conf_default_file(void);
 char	*conf_default_database(void);
 char	*conf_default_socket(void);
-/* "~/x" → "$HOME/x"; anything else copied. */
+/* "~/x" → "$HOME/x"; a relative path is made absolute. */
 char	*conf_expand_path(const char *);
 /* mkdir -p of the directory holding path (mode for what it creates). */
 int	 conf_mkdir_parent(const char *, mode_t, struct ufo_error *);

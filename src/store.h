@@ -40,10 +40,33 @@ struct store_op_filter {
 
 /* Called after a transaction that appended events commits. */
 typedef void (*store_notify_cb)(void *, int64_t);
+/*
+ * Called after commit once per wait key the transaction touched:
+ * "claim:KIND" when a run of pilot kind KIND became claimable (wakes one
+ * parked claim), "run:RUN_ID" when a run got messages or changed (wakes its
+ * followers).
+ */
+typedef void (*store_wake_cb)(void *, const char *);
+
+/* A rover authenticated by its token. */
+struct store_rover {
+	char	id[48];		/* rov_… */
+	char	fleet[48];
+	int	units;
+};
+
+/* Filters of store_run_list. */
+struct store_run_filter {
+	const char	*operation;	/* op id or code */
+	const char	*status;	/* status name(s) joined by ',' */
+	const char	*before;	/* page after this run id */
+	int64_t		 limit;
+};
 
 int	 store_open(const char *, struct store **, struct ufo_error *);
 void	 store_close(struct store *);
 void	 store_set_notify(struct store *, store_notify_cb, void *);
+void	 store_set_wake(struct store *, store_wake_cb, void *);
 /* First start: fleet, its owner (login), mission UFO, four pilots. Idempotent. */
 int	 store_bootstrap(struct store *, const char *, struct ufo_error *);
 /* The local owner of the default fleet, for Unix-socket callers. */
@@ -146,5 +169,77 @@ int	 store_crew_list(struct store *, const struct store_actor *,
 /* Events of the actor's fleet with id > since, oldest first, at most limit. */
 int	 store_event_list(struct store *, const struct store_actor *, int64_t,
 	     int64_t, struct json_object **, struct ufo_error *);
+
+/* Enrollment codes (shown once) and rovers. */
+int	 store_code_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+/* Exchanges a code for {"rover":…, "token":"ufor_…"}; no actor needed. */
+int	 store_rover_enroll(struct store *, struct json_object *,
+	     struct json_object **, struct ufo_error *);
+int	 store_rover_authenticate(struct store *, const char *,
+	     struct store_rover *, struct ufo_error *);
+int	 store_rover_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+int	 store_rover_get(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+int	 store_rover_update(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+int	 store_rover_revoke(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+
+/*
+ * The rover protocol. Claim answers *out = NULL when nothing is claimable
+ * now. Every call on a run checks the fencing token ("attempt") and that the
+ * rover holds the run: UFO_ECONFLICT otherwise, changing nothing.
+ */
+int	 store_rover_claim(struct store *, const struct store_rover *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_rover_heartbeat(struct store *, const struct store_rover *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_run_start(struct store *, const struct store_rover *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+int	 store_run_messages(struct store *, const struct store_rover *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+int	 store_run_artifact_put(struct store *, const struct store_rover *,
+	     const char *, const char *, int64_t, const void *, size_t,
+	     struct json_object **, struct ufo_error *);
+int	 store_run_finish(struct store *, const struct store_rover *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+
+/* Runs, as users see them. */
+int	 store_run_list(struct store *, const struct store_actor *,
+	     const struct store_run_filter *, struct json_object **,
+	     struct ufo_error *);
+int	 store_run_get(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+/* Messages with seq > since: {"items":[…],"last":seq,"done":bool}. */
+int	 store_run_message_list(struct store *, const struct store_actor *,
+	     const char *, int64_t, int64_t, struct json_object **,
+	     struct ufo_error *);
+/* The artifact's bytes (allocated) and its content type. */
+int	 store_run_artifact_get(struct store *, const struct store_actor *,
+	     const char *, const char *, void **, size_t *,
+	     struct ufo_error *);
+int	 store_run_cancel(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+int	 store_run_retry(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+
+/* Signals of the actor, newest first. */
+int	 store_signal_list(struct store *, const struct store_actor *, int,
+	     struct json_object **, struct ufo_error *);
+int	 store_signal_read(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+
+/*
+ * The sweeper's step: requeues or fails runs whose lease expired, wakes
+ * claims for runs whose backoff ended. *next is the wall-clock time in ms of
+ * the next lease expiry or backoff end, 0 when there is none.
+ */
+int	 store_sweep(struct store *, int64_t *, struct ufo_error *);
 
 #endif

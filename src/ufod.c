@@ -65,7 +65,8 @@ ufod_read_conf(struct conf *conf, const struct ufod_opts *o,
 	int	 rc;
 
 	conf_init(conf);
-	path = xstrdup(o->config != NULL ? o->config : conf->path);
+	path = o->config != NULL ? conf_expand_path(o->config) :
+	    xstrdup(conf->path);
 	rc = conf_load(conf, path, o->config != NULL, err);
 	free(path);
 	if (rc == 0)
