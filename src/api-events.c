@@ -19,34 +19,15 @@ struct events_stream {
 	int			 started;
 };
 
-/* Where a subscriber resumes: Last-Event-ID wins over ?since=. */
-static int
-events_since(struct api_request *req, int64_t *since, struct ufo_error *err)
-{
-	const char	*last;
-	char		*end;
-	long long	 n;
-
-	last = api_header(req, "Last-Event-ID");
-	if (last != NULL && *last != '\0') {
-		n = strtoll(last, &end, 10);
-		if (*end != '\0' || n < 0)
-			return (err_set(err, UFO_EINVAL, "Last-Event-ID",
-			    "Last-Event-ID: \"%s\" is not an event id", last));
-		*since = n;
-		return (0);
-	}
-	return (api_query_int(req, "since", 0, 0, INT64_MAX, since, err));
-}
-
 static char *
-events_stream_fill(void *cls, struct ufo_error *err)
+events_stream_fill(void *cls, int *done, struct ufo_error *err)
 {
 	struct events_stream	*es = cls;
 	struct json_object	*items, *ev;
-	char			*out = NULL, *chunk;
-	size_t			 i, n, len = 0;
+	char			*out = NULL;
+	size_t			 i, n;
 
+	(void)done;
 	if (store_event_list(es->store, &es->actor, es->since, EVENTS_PAGE,
 	    &items, err) == -1)
 		return (NULL);
@@ -55,17 +36,12 @@ events_stream_fill(void *cls, struct ufo_error *err)
 		/* Something to send at once, so the client sees the headers. */
 		es->started = 1;
 		out = xstrdup("retry: 2000\n\n");
-		len = strlen(out);
 	}
 	for (i = 0; i < n; i++) {
 		ev = json_object_array_get_idx(items, i);
 		es->since = jsonx_int(ev, "id", es->since);
-		len += xasprintf(&chunk, "id: %lld\nevent: %s\ndata: %s\n\n",
-		    (long long)es->since, jsonx_str(ev, "kind"),
+		api_sse_append(&out, es->since, jsonx_str(ev, "kind"),
 		    jsonx_compact(ev));
-		out = xrealloc(out, len + 1);
-		strcpy(out + len - strlen(chunk), chunk);
-		free(chunk);
 	}
 	json_object_put(items);
 	return (out);
@@ -85,7 +61,7 @@ api_events_list(struct api_request *req, struct api_response *resp,
 	struct json_object	*items;
 	int64_t			 since, limit, wait, seen;
 
-	if (events_since(req, &since, err) == -1 ||
+	if (api_since(req, &since, err) == -1 ||
 	    api_query_int(req, "limit", EVENTS_PAGE, 1, 1000, &limit,
 	    err) == -1 ||
 	    api_query_int(req, "wait", EVENTS_WAIT_DEFAULT, 0, EVENTS_WAIT_MAX,
@@ -100,13 +76,14 @@ api_events_list(struct api_request *req, struct api_response *resp,
 		resp->stream.fill = events_stream_fill;
 		resp->stream.free = events_stream_free;
 		resp->stream.cls = es;
+		resp->stream.wait_kind = WAITER_EVENTS;
 		return (API_DONE);
 	}
 
 	if (req->deadline == 0)
 		req->deadline = waiter_now() + (uint64_t)wait * 1000;
 	for (;;) {
-		seen = waiter_generation();
+		seen = waiter_generation(WAITER_EVENTS);
 		if (store_event_list(req->store, &req->actor, since, limit,
 		    &items, err) == -1)
 			return (API_ERROR);
@@ -116,7 +93,8 @@ api_events_list(struct api_request *req, struct api_response *resp,
 		    waiter_now() >= req->deadline)
 			break;
 		json_object_put(items);
-		if (server_park(req, seen, req->deadline) == API_PARKED)
+		if (server_park(req, WAITER_EVENTS, NULL, seen,
+		    req->deadline) == API_PARKED)
 			return (API_PARKED);
 	}
 	resp->json = json_object_new_object();

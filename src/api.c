@@ -1,7 +1,9 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api.h"
+#include "xmalloc.h"
 
 const struct api_route api_routes[] = {
 	{ "GET", "/health", api_health, API_PUBLIC },
@@ -38,6 +40,28 @@ const struct api_route api_routes[] = {
 	{ "GET", "/tokens", api_tokens_list, 0 },
 	{ "POST", "/tokens", api_tokens_create, 0 },
 	{ "DELETE", "/tokens/{token}", api_tokens_revoke, 0 },
+	{ "GET", "/runs", api_runs_list, 0 },
+	{ "GET", "/runs/{run}", api_runs_get, 0 },
+	{ "GET", "/runs/{run}/messages", api_runs_messages, 0 },
+	{ "GET", "/runs/{run}/artifacts/{name}", api_runs_artifact, 0 },
+	{ "POST", "/runs/{run}/cancel", api_runs_cancel, 0 },
+	{ "POST", "/runs/{run}/retry", api_runs_retry, 0 },
+	{ "GET", "/rovers", api_rovers_list, 0 },
+	{ "GET", "/rovers/{rover}", api_rovers_get, 0 },
+	{ "PATCH", "/rovers/{rover}", api_rovers_update, 0 },
+	{ "DELETE", "/rovers/{rover}", api_rovers_revoke, 0 },
+	{ "POST", "/rover-codes", api_rover_codes_create, 0 },
+	{ "GET", "/signals", api_signals_list, 0 },
+	{ "POST", "/signals/{signal}/read", api_signals_read, 0 },
+	{ "POST", "/rover/enroll", api_rover_enroll, API_ROVER | API_PUBLIC },
+	{ "POST", "/rover/claim", api_rover_claim, API_ROVER },
+	{ "POST", "/rover/heartbeat", api_rover_heartbeat, API_ROVER },
+	{ "POST", "/rover/runs/{run}/start", api_rover_start, API_ROVER },
+	{ "POST", "/rover/runs/{run}/messages", api_rover_messages,
+	    API_ROVER },
+	{ "POST", "/rover/runs/{run}/artifacts/{name}", api_rover_artifact,
+	    API_ROVER | API_RAW },
+	{ "POST", "/rover/runs/{run}/finish", api_rover_finish, API_ROVER },
 };
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
 
@@ -69,4 +93,38 @@ api_created(int rc, struct api_response *resp)
 	if (rc == 0)
 		resp->status = 201;
 	return (rc);
+}
+
+void
+api_sse_append(char **out, int64_t id, const char *event, const char *data)
+{
+	char	*chunk;
+	size_t	 len, n;
+
+	n = (size_t)xasprintf(&chunk, "id: %lld\nevent: %s\ndata: %s\n\n",
+	    (long long)id, event, data);
+	len = *out != NULL ? strlen(*out) : 0;
+	*out = xrealloc(*out, len + n + 1);
+	memcpy(*out + len, chunk, n + 1);
+	free(chunk);
+}
+
+/* Where a subscriber resumes: Last-Event-ID wins over ?since=. */
+int
+api_since(struct api_request *req, int64_t *since, struct ufo_error *err)
+{
+	const char	*last;
+	char		*end;
+	long long	 n;
+
+	last = api_header(req, "Last-Event-ID");
+	if (last != NULL && *last != '\0') {
+		n = strtoll(last, &end, 10);
+		if (*end != '\0' || n < 0)
+			return (err_set(err, UFO_EINVAL, "Last-Event-ID",
+			    "Last-Event-ID: \"%s\" is not an event id", last));
+		*since = n;
+		return (0);
+	}
+	return (api_query_int(req, "since", 0, 0, INT64_MAX, since, err));
 }

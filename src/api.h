@@ -35,7 +35,12 @@ typedef int (*api_handler)(struct api_request *, struct api_response *,
 		struct ufo_error *);
 
 /* Route flags. */
-#define API_PUBLIC	0x1	/* answers without authentication */
+#define API_PUBLIC	0x1	/* answers without a user or rover token */
+#define API_ROVER	0x2	/* the rover protocol: rover token, version */
+#define API_RAW		0x4	/* the body is bytes, not JSON (artifacts) */
+
+/* Largest raw body (an artifact such as a diff). */
+#define API_MAX_RAW_BODY	(64 * 1024 * 1024)
 
 struct api_route {
 	const char	*method;
@@ -52,7 +57,10 @@ struct api_request {
 	const char		*path;		/* below /api/v1 */
 	const char		*params[API_MAX_PARAMS];
 	struct json_object	*body;		/* {} when the request had none */
+	const char		*raw;		/* API_RAW routes: the bytes */
+	size_t			 raw_len;
 	struct store_actor	 actor;
+	struct store_rover	 rover;		/* API_ROVER routes */
 	int			 event_stream;	/* Accept: text/event-stream */
 	int			 woken;		/* API_WOKEN_*, 0 on first call */
 	uint64_t		 deadline;	/* handler scratch for parking */
@@ -61,18 +69,24 @@ struct api_request {
 /*
  * A streamed body (server-sent events): fill returns the next bytes to send
  * (allocated), NULL when nothing new is there yet; the server then parks the
- * connection until an event or the keepalive interval.
+ * connection on wait_kind/wait_key (see waiter.h) until woken or the
+ * keepalive interval. Setting *done ends the stream after those bytes.
  */
 struct api_stream {
-	char	*(*fill)(void *, struct ufo_error *);
-	void	 (*free)(void *);
-	void	 *cls;
+	char		*(*fill)(void *, int *, struct ufo_error *);
+	void		 (*free)(void *);
+	void		 *cls;
+	int		  wait_kind;
+	const char	 *wait_key;	/* owned by cls */
 };
 
 struct api_response {
 	int			 status;	/* 200 unless set */
 	struct json_object	*json;		/* owned by the response */
 	struct api_stream	 stream;	/* used when stream.fill != NULL */
+	void			*raw;		/* raw body instead (malloc'd) */
+	size_t			 raw_len;
+	const char		*content_type;	/* of raw */
 };
 
 extern const struct api_route	api_routes[];
@@ -85,6 +99,10 @@ int		 api_query_int(struct api_request *, const char *, int64_t,
 		     int64_t, int64_t, int64_t *, struct ufo_error *);
 /* Passes rc through, making a success answer 201 Created. */
 int		 api_created(int, struct api_response *);
+/* Where a subscriber resumes: Last-Event-ID, else ?since=, else 0. */
+int		 api_since(struct api_request *, int64_t *, struct ufo_error *);
+/* Appends one server-sent event to an allocated string (NULL to start). */
+void		 api_sse_append(char **, int64_t, const char *, const char *);
 /* A request header, NULL when absent. */
 const char	*api_header(struct api_request *, const char *);
 
@@ -154,6 +172,47 @@ int	api_tokens_list(struct api_request *, struct api_response *,
 int	api_tokens_create(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_tokens_revoke(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+
+int	api_runs_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_runs_get(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_runs_messages(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_runs_artifact(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_runs_cancel(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_runs_retry(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rovers_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rovers_get(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rovers_update(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rovers_revoke(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rover_codes_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_signals_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_signals_read(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rover_enroll(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rover_claim(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rover_heartbeat(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rover_start(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rover_messages(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rover_artifact(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_rover_finish(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 
 #endif

@@ -13,6 +13,11 @@
 #define UFO_MAX_BODY		(1024 * 1024)
 #define UFO_VERSION_HEADER	"Ufo-Version"
 #define UFO_FLEET_HEADER	"Ufo-Fleet"
+/* Rovers send the protocol they speak; ufod answers 426 outside its range. */
+#define UFO_ROVER_PROTOCOL_HEADER	"Ufo-Rover-Protocol"
+#define UFO_ROVER_PROTOCOL		1
+#define UFO_ROVER_PROTOCOL_MIN		1
+#define UFO_ROVER_PROTOCOL_MAX		1
 
 /* Operation status, in board column order. */
 #define UFO_OP_STATUSES(X)				\

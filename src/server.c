@@ -63,6 +63,8 @@ struct server_req {
 	size_t			 len;
 	int			 too_large;
 	int			 prepared;
+	int			 routed;	/* 0 found, -1 route_err */
+	struct ufo_error	 route_err;
 	struct route_match	 match;
 	struct api_request	 req;
 	struct waiter		 w;
@@ -76,6 +78,7 @@ struct server_stream {
 	char			*out;
 	size_t			 len;
 	size_t			 off;
+	int			 done;
 	struct waiter		 w;
 };
 
@@ -159,6 +162,26 @@ server_reply(struct MHD_Connection *conn, int status, struct json_object *json,
 }
 
 static enum MHD_Result
+server_reply_raw(struct MHD_Connection *conn, struct api_response *ar)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+
+	resp = MHD_create_response_from_buffer(ar->raw_len, ar->raw,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(ar->raw);
+		return (MHD_NO);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    ar->content_type != NULL ? ar->content_type :
+	    "application/octet-stream");
+	ret = MHD_queue_response(conn, (unsigned int)ar->status, resp);
+	MHD_destroy_response(resp);
+	return (ret);
+}
+
+static enum MHD_Result
 server_reply_error(struct server_req *r, const struct ufo_error *err)
 {
 	struct json_object	*json;
@@ -200,13 +223,64 @@ server_peer_allowed(int fd, uid_t owner, struct ufo_error *err)
 	return (0);
 }
 
+/* The bearer token of a request, or an error saying what is wrong. */
+static const char *
+server_bearer(struct server_req *r, struct ufo_error *err)
+{
+	const char	*auth;
+
+	auth = api_header(&r->req, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth == NULL) {
+		err_set(err, UFO_EUNAUTH, "", "missing Authorization: Bearer "
+		    "token");
+		return (NULL);
+	}
+	if (strncasecmp(auth, "Bearer ", 7) != 0) {
+		err_set(err, UFO_EUNAUTH, "", "Authorization must be a Bearer "
+		    "token");
+		return (NULL);
+	}
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	return (auth);
+}
+
+/*
+ * Rovers speak a versioned protocol and always carry their own token, on
+ * the socket as on TCP: the token says which rover, not only who may ask.
+ */
 static int
-server_authenticate(struct server_req *r, int need_token,
+server_authenticate_rover(struct server_req *r, int need_token,
     struct ufo_error *err)
+{
+	const char	*v, *token;
+	char		*end;
+	long		 n;
+
+	v = api_header(&r->req, UFO_ROVER_PROTOCOL_HEADER);
+	n = v != NULL ? strtol(v, &end, 10) : -1;
+	if (v == NULL || *end != '\0' || n < UFO_ROVER_PROTOCOL_MIN ||
+	    n > UFO_ROVER_PROTOCOL_MAX)
+		return (err_set(err, UFO_EUPGRADE, "", "rover protocol %s is "
+		    "not supported: this ufod speaks %d to %d (header %s)",
+		    v != NULL ? v : "(none)", UFO_ROVER_PROTOCOL_MIN,
+		    UFO_ROVER_PROTOCOL_MAX, UFO_ROVER_PROTOCOL_HEADER));
+	if (!need_token)
+		return (0);
+	if ((token = server_bearer(r, err)) == NULL)
+		return (-1);
+	return (store_rover_authenticate(r->l->srv->store, token, &r->req.rover,
+	    err));
+}
+
+static int
+server_authenticate(struct server_req *r, int flags, struct ufo_error *err)
 {
 	struct server			*srv = r->l->srv;
 	const union MHD_ConnectionInfo	*info;
 	const char			*auth, *fleet;
+	int				 need_token = !(flags & API_PUBLIC);
 
 	if (r->l->is_unix) {
 		info = MHD_get_connection_info(r->conn,
@@ -216,19 +290,15 @@ server_authenticate(struct server_req *r, int need_token,
 			    "the connection"));
 		if (server_peer_allowed(info->connect_fd, srv->uid, err) == -1)
 			return (-1);
+	}
+	if (flags & API_ROVER)
+		return (server_authenticate_rover(r, need_token, err));
+	if (r->l->is_unix) {
 		if (store_local_actor(srv->store, &r->req.actor, err) == -1)
 			return (-1);
 	} else if (need_token) {
-		auth = api_header(&r->req, MHD_HTTP_HEADER_AUTHORIZATION);
-		if (auth == NULL)
-			return (err_set(err, UFO_EUNAUTH, "", "missing "
-			    "Authorization: Bearer token"));
-		if (strncasecmp(auth, "Bearer ", 7) != 0)
-			return (err_set(err, UFO_EUNAUTH, "", "Authorization "
-			    "must be a Bearer token"));
-		auth += 7;
-		while (*auth == ' ')
-			auth++;
+		if ((auth = server_bearer(r, err)) == NULL)
+			return (-1);
 		if (store_token_authenticate(srv->store, auth, &r->req.actor,
 		    err) == -1)
 			return (-1);
@@ -251,6 +321,29 @@ server_is_json(const char *ct)
 	return (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Routes a request as soon as its headers are in, to know its body limit. */
+static void
+server_route(struct server_req *r, const char *url, const char *method)
+{
+	size_t	 plen = strlen(UFO_API_PREFIX);
+
+	if (strncmp(url, UFO_API_PREFIX, plen) != 0 || url[plen] != '/') {
+		r->routed = err_set(&r->route_err, UFO_ENOTFOUND, "", "no such "
+		    "resource: %s %s", method, url);
+		return;
+	}
+	r->routed = route_find(api_routes, api_nroutes, method, url + plen,
+	    &r->match, &r->route_err);
+}
+
+static size_t
+server_body_limit(struct server_req *r)
+{
+	if (r->routed == 0 && (r->match.route->flags & API_RAW))
+		return (API_MAX_RAW_BODY);
+	return (server_max_body(r->l->srv));
+}
+
 /* Everything between the last byte of the request and its handler. */
 static int
 server_prepare(struct server_req *r, const char *url, const char *method,
@@ -261,28 +354,29 @@ server_prepare(struct server_req *r, const char *url, const char *method,
 	const char		*ct, *accept;
 	int			 i;
 
+	(void)method;
 	req->server = r->l->srv;
 	req->store = r->l->srv->store;
 	req->conn = r->conn;
 	req->method = method;
 	req->path = url;
+	if (r->routed == -1) {
+		*err = r->route_err;
+		return (-1);
+	}
+	req->path = url + plen;
 	if (r->too_large)
 		return (err_set(err, UFO_ETOOLARGE, "", "request body is "
-		    "larger than the limit of %zu bytes",
-		    server_max_body(r->l->srv)));
-	if (strncmp(url, UFO_API_PREFIX, plen) != 0 || url[plen] != '/')
-		return (err_set(err, UFO_ENOTFOUND, "", "no such resource: "
-		    "%s %s", method, url));
-	req->path = url + plen;
-	if (route_find(api_routes, api_nroutes, method, req->path, &r->match,
-	    err) == -1)
-		return (-1);
+		    "larger than the limit of %zu bytes", server_body_limit(r)));
 	for (i = 0; i < API_MAX_PARAMS; i++)
 		req->params[i] = r->match.params[i];
-	if (server_authenticate(r, !(r->match.route->flags & API_PUBLIC),
-	    err) == -1)
+	if (server_authenticate(r, r->match.route->flags, err) == -1)
 		return (-1);
-	if (r->len > 0) {
+	if (r->match.route->flags & API_RAW) {
+		req->raw = r->body != NULL ? r->body : "";
+		req->raw_len = r->len;
+		req->body = json_object_new_object();
+	} else if (r->len > 0) {
 		ct = api_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 		if (!server_is_json(ct))
 			return (err_set(err, UFO_EMEDIA, "", "request body "
@@ -318,7 +412,8 @@ server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		free(s->out);
 		s->out = NULL;
 		s->len = s->off = 0;
-		if (s->w.woken == API_WOKEN_SHUTDOWN || s->l->closing)
+		if (s->done || s->w.woken == API_WOKEN_SHUTDOWN ||
+		    s->l->closing)
 			return (MHD_CONTENT_READER_END_OF_STREAM);
 		if (s->w.woken == API_WOKEN_TIMEOUT) {
 			s->w.woken = 0;
@@ -326,9 +421,9 @@ server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			s->len = strlen(s->out);
 			continue;
 		}
-		seen = waiter_generation();
+		seen = waiter_generation(s->api.wait_kind);
 		err_clear(&err);
-		s->out = s->api.fill(s->api.cls, &err);
+		s->out = s->api.fill(s->api.cls, &s->done, &err);
 		if (s->out == NULL && err.code != UFO_OK) {
 			log_warn("event stream: %s", err.message);
 			return (MHD_CONTENT_READER_END_WITH_ERROR);
@@ -338,7 +433,10 @@ server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			s->w.woken = 0;
 			continue;
 		}
-		if (waiter_park(&s->w, s->conn, s->l, seen, waiter_now() +
+		if (s->done)
+			continue;
+		if (waiter_park(&s->w, s->conn, s->l, s->api.wait_kind,
+		    s->api.wait_key, seen, waiter_now() +
 		    SERVER_KEEPALIVE_MS) == 0)
 			return (0);
 	}
@@ -381,7 +479,8 @@ server_reply_stream(struct server_req *r, struct api_response *resp)
 }
 
 int
-server_park(struct api_request *req, int64_t seen, uint64_t deadline)
+server_park(struct api_request *req, int kind, const char *key, int64_t seen,
+    uint64_t deadline)
 {
 	struct server_req	*r = server_req_of(req);
 
@@ -389,7 +488,8 @@ server_park(struct api_request *req, int64_t seen, uint64_t deadline)
 		req->woken = API_WOKEN_SHUTDOWN;
 		return (0);
 	}
-	if (waiter_park(&r->w, r->conn, r->l, seen, deadline) == -1) {
+	if (waiter_park(&r->w, r->conn, r->l, kind, key, seen,
+	    deadline) == -1) {
 		req->woken = r->w.woken;
 		return (0);
 	}
@@ -419,15 +519,15 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 		r->req.path = url;
 		*req_cls = r;
 		server_inflight(l->srv, 1);
+		server_route(r, url, method);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) >
-		    server_max_body(l->srv))
+		if (cl != NULL && strtoull(cl, NULL, 10) > server_body_limit(r))
 			r->too_large = 1;
 		return (MHD_YES);
 	}
 	if (*upload_size != 0) {
-		max = server_max_body(l->srv);
+		max = server_body_limit(r);
 		if (!r->too_large && r->len + *upload_size > max) {
 			r->too_large = 1;
 			free(r->body);
@@ -462,6 +562,8 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 	log_debug("%s %s: %d", method, url, resp.status);
 	if (resp.stream.fill != NULL)
 		return (server_reply_stream(r, &resp));
+	if (resp.raw != NULL)
+		return (server_reply_raw(conn, &resp));
 	ret = server_reply(conn, resp.status, resp.json, NULL, NULL);
 	json_object_put(resp.json);
 	return (ret);
@@ -805,6 +907,6 @@ server_info(struct server *srv)
 	    json_object_new_string(srv->tcp_l->addr) : NULL);
 	pthread_mutex_unlock(&srv->lock);
 	json_object_object_add(o, "events",
-	    json_object_new_int64(waiter_generation()));
+	    json_object_new_int64(waiter_generation(WAITER_EVENTS)));
 	return (o);
 }

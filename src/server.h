@@ -39,10 +39,12 @@ struct json_object *server_info(struct server *);
 int		 server_peer_allowed(int, uid_t, struct ufo_error *);
 
 /*
- * Parks a request until an event newer than seen commits or deadline (see
- * waiter_now) passes; the handler is then called again with req->woken set.
- * Returns API_PARKED, or 0 when it must not park (req->woken says why).
+ * Parks a request on a wait kind and key (see waiter.h) until woken past
+ * generation seen or deadline (waiter_now) passes; the handler is then
+ * called again with req->woken set. Returns API_PARKED, or 0 when it must
+ * not park (req->woken says why).
  */
-int		 server_park(struct api_request *, int64_t, uint64_t);
+int		 server_park(struct api_request *, int, const char *, int64_t,
+		     uint64_t);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * Comments on an operation, oldest first. Authors are users for now; pilots
- * and the system write them once runs exist.
+ * Comments on an operation, oldest first. People write them through the
+ * API; a run's final message is a pilot's comment and a failure a system
+ * comment. A person's comment on a pilot's operation is the pilot's next
+ * prompt: it resumes the pilot's session (or waits for the active run).
  */
 #include <stdint.h>
 
@@ -54,9 +56,35 @@ store_comment_insert(struct store *s, const struct store_actor *a,
 	    " VALUES (?, ?, ?, 'user', ?, ?, ?)", "ssssss", id, a->fleet, op,
 	    a->user, body, s->now) == -1 ||
 	    store_get_json(s, err, out, STORE_COMMENT_SELECT " WHERE c.id = ?",
-	    "s", id) != 1)
+	    "s", id) != 1 ||
+	    store_event_add(s, err, a->fleet, "comment.created", id,
+	    *out) != 0)
 		return (-1);
-	return (store_event_add(s, err, a->fleet, "comment.created", id, *out));
+	return (store_run_dispatch(s, a->fleet, op, STORE_DISPATCH_COMMENT,
+	    body, err));
+}
+
+/* A comment by a pilot (author: its id) or the system (author NULL). */
+int
+store_comment_add(struct store *s, const char *fleet, const char *op,
+    const char *kind, const char *author, const char *body,
+    struct ufo_error *err)
+{
+	struct json_object	*obj;
+	char			 id[STORE_ID_SIZE];
+	int			 rc;
+
+	store_new_id(id, "cmt");
+	if (store_exec(s, err, "INSERT INTO comments (id, fleet_id, op_id,"
+	    " author_kind, author_id, body, created_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "sssssss", id, fleet, op, kind,
+	    author, body, s->now) == -1 ||
+	    store_get_json(s, err, &obj, STORE_COMMENT_SELECT
+	    " WHERE c.id = ?", "s", id) != 1)
+		return (-1);
+	rc = store_event_add(s, err, fleet, "comment.created", id, obj);
+	json_object_put(obj);
+	return (rc);
 }
 
 int

@@ -21,6 +21,10 @@
 #define STORE_LIST_DEFAULT	100
 #define STORE_LIST_MAX		1000
 #define STORE_POSITION_STEP	1024
+#define STORE_HASH_SIZE		65	/* hex BLAKE2b-256 + NUL */
+#define STORE_LEASE_MS		30000	/* a claim's lease, renewed by beats */
+#define STORE_BACKOFF_MAX_MS	60000	/* longest wait before a requeue */
+#define STORE_SECRET_SIZE	80	/* prefix + 43 base64url + NUL */
 
 struct store_cached {
 	const char	*sql;
@@ -37,9 +41,20 @@ struct store {
 	int64_t			 last_event;	/* highest committed event */
 	int64_t			 notify_pending; /* to announce at unlock */
 
+	/* Wait keys: collected by the open tx, called after unlock. */
+	store_wake_cb		 wake;
+	void			*wake_arg;
+	struct store_keys {
+		char		**v;
+		size_t		  n;
+		size_t		  size;
+	}			 wake_tx, wake_ready;
+
 	int			 in_tx;
 	int64_t			 tx_event;	/* last event of the open tx */
 	char			 now[STORE_TS_SIZE]; /* the open tx's time */
+	int64_t			 now_ms;	/* the same, ms since epoch */
+	int64_t			 skew_ms;	/* store_set_clock */
 
 	struct store_cached	 cache[STORE_CACHE_SIZE];
 };
@@ -72,6 +87,8 @@ struct store {
 	" (SELECT pm.key || '-' || p.number FROM operations p"		\
 	" JOIN missions pm ON pm.id = p.mission_id"			\
 	" WHERE p.id = o.parent_id) AS parent,"				\
+	" o.require_tags AS \"require_tags:json\","			\
+	" o.exclude_tags AS \"exclude_tags:json\","			\
 	" o.position, o.archived_at IS NOT NULL AS \"archived:bool\","	\
 	" o.archived_at, o.created_by, o.created_at, o.updated_at,"	\
 	" (SELECT json_object('total', count(*), 'done',"		\
@@ -108,6 +125,10 @@ struct json_object *store_row_json(sqlite3_stmt *);
 struct json_object *store_list_wrap(struct json_object *, const char *);
 void		 store_new_id(char *, const char *);
 void		 store_timestamp(char *, size_t, int64_t);
+void		 store_time_format(char *, size_t, int64_t);
+int64_t		 store_clock_ms(struct store *);
+void		 store_wake_add(struct store *, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
 int		 store_blank(const char *);
 int		 store_body(struct json_object *, const char *const *,
 		     struct ufo_error *);
@@ -132,6 +153,10 @@ int		 store_user_insert(struct store *, const char *, const char *,
 int		 store_member_insert(struct store *, const char *,
 		     const char *, int, struct ufo_error *);
 
+/* store-tokens.c: secrets are kept only as hashes. */
+void		 store_token_hash(const char *, char *, size_t);
+void		 store_token_generate(const char *, char *, size_t);
+
 /* store-missions.c */
 int		 store_mission_resolve(struct store *, const char *,
 		     const char *, char *, struct ufo_error *);
@@ -146,9 +171,45 @@ int		 store_op_json(struct store *, const char *, const char *,
 		     struct json_object **, struct ufo_error *);
 int		 store_op_parse_code(const char *, char *, size_t, int64_t *);
 
+int		 store_op_set_status(struct store *, const char *,
+		     const char *, int, struct ufo_error *);
+
 /* store-comments.c */
 int		 store_comment_items(struct store *, const char *,
 		     struct json_object **, struct ufo_error *);
+int		 store_comment_add(struct store *, const char *, const char *,
+		     const char *, const char *, const char *,
+		     struct ufo_error *);
+
+/* store-rovers.c: tags are JSON arrays, sorted, each once. */
+int		 store_tags_normalize(struct json_object *, const char *,
+		     char **, struct ufo_error *);
+
+/* store-runs.c: dispatch, and what rovers and operations need of runs. */
+#define STORE_DISPATCH_START	0	/* assigned: a run, full prompt */
+#define STORE_DISPATCH_COMMENT	1	/* a human comment: resume */
+#define STORE_DISPATCH_PENDING	2	/* a run ended: pending comments */
+int		 store_run_dispatch(struct store *, const char *, const char *,
+		     int, const char *, struct ufo_error *);
+int		 store_run_target(struct store *, const char *, const char *,
+		     int *, struct ufo_error *);
+int		 store_run_check_idle(struct store *, const char *,
+		     struct ufo_error *);
+int		 store_run_unblock(struct store *, const char *, const char *,
+		     struct ufo_error *);
+int		 store_run_release_rover(struct store *, const char *,
+		     struct ufo_error *);
+int		 store_run_json(struct store *, const char *,
+		     struct json_object **, struct ufo_error *);
+int		 store_run_claim_json(struct store *, const char *,
+		     struct json_object **, struct ufo_error *);
+int		 store_run_announce(struct store *, const char *, const char *,
+		     const char *, struct json_object **, struct ufo_error *);
+
+/* store-signals.c */
+int		 store_signal_fleet(struct store *, const char *, const char *,
+		     const char *, const char *, const char *,
+		     struct ufo_error *);
 
 /* store-pilots.c: pilots and labels. */
 int		 store_pilot_insert(struct store *, const struct store_actor *,

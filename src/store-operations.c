@@ -347,24 +347,119 @@ store_op_end_position(struct store *s, const char *fleet, int64_t *pos,
 	return (0);
 }
 
+/*
+ * The run machinery moves an operation (dispatch, a run's outcome): to the
+ * end of the new column, announced; nothing when it is there already.
+ */
+int
+store_op_set_status(struct store *s, const char *fleet, const char *id,
+    int status, struct ufo_error *err)
+{
+	struct store_actor	 a;
+	struct store_op_row	 row;
+	int64_t			 pos;
+
+	if (store_op_load(s, id, &row, err) != 0)
+		return (-1);
+	if (row.status == status)
+		return (0);
+	memset(&a, 0, sizeof a);
+	snprintf(a.fleet, sizeof a.fleet, "%s", fleet);
+	if (store_op_end_position(s, fleet, &pos, err) != 0 ||
+	    store_exec(s, err, "UPDATE operations SET status = ?,"
+	    " position = ?, updated_at = ? WHERE id = ?", "diss", status, pos,
+	    s->now, id) == -1 ||
+	    store_op_announce(s, &a, id, "operation.updated", NULL, err) != 0)
+		return (-1);
+	return (store_op_touch(s, &a, row.parent, err));
+}
+
+/*
+ * The dispatch fields of a create or update: "start" (default true) and
+ * the required and excluded rover tags.
+ */
+struct store_op_dispatch {
+	int	 start;
+	int	 start_set;	/* "start" was given */
+	char	*require;	/* normalized JSON, NULL when not given */
+	char	*exclude;
+};
+
+static int
+store_op_dispatch_read(struct json_object *in, struct store_op_dispatch *d,
+    struct ufo_error *err)
+{
+	struct json_object	*req = NULL, *exc = NULL;
+	int			 r;
+
+	memset(d, 0, sizeof *d);
+	d->start = 1;
+	if ((r = jsonx_get_bool(in, "start", &d->start, JSONX_OPTIONAL,
+	    err)) == -1 ||
+	    jsonx_get_string_array(in, "require_tags", &req, JSONX_OPTIONAL,
+	    err) == -1 ||
+	    jsonx_get_string_array(in, "exclude_tags", &exc, JSONX_OPTIONAL,
+	    err) == -1)
+		return (-1);
+	d->start_set = r == 1;
+	if ((req != NULL || store_is_null(in, "require_tags")) &&
+	    store_tags_normalize(req, "require_tags", &d->require, err) != 0)
+		return (-1);
+	if ((exc != NULL || store_is_null(in, "exclude_tags")) &&
+	    store_tags_normalize(exc, "exclude_tags", &d->exclude, err) != 0)
+		return (-1);
+	return (0);
+}
+
+static void
+store_op_dispatch_free(struct store_op_dispatch *d)
+{
+	free(d->require);
+	free(d->exclude);
+}
+
 /* Create. */
+
+static int	store_op_insert_fields(struct store *,
+		    const struct store_actor *, struct json_object *,
+		    const struct store_op_dispatch *, struct json_object **,
+		    struct ufo_error *);
 
 static int
 store_op_insert(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "mission", "title", "body",
-	    "status", "priority", "assignee", "labels", "parent", NULL };
+	    "status", "priority", "assignee", "labels", "parent", "start",
+	    "require_tags", "exclude_tags", NULL };
+	struct store_op_dispatch d;
+	int			 rc;
+
+	memset(&d, 0, sizeof d);
+	if (store_body(in, keys, err) != 0 ||
+	    store_op_dispatch_read(in, &d, err) != 0) {
+		store_op_dispatch_free(&d);
+		return (-1);
+	}
+	rc = store_op_insert_fields(s, a, in, &d, out, err);
+	store_op_dispatch_free(&d);
+	return (rc);
+}
+
+static int
+store_op_insert_fields(struct store *s, const struct store_actor *a,
+    struct json_object *in, const struct store_op_dispatch *d,
+    struct json_object **out, struct ufo_error *err)
+{
 	struct json_object	*labels = NULL;
 	const char		*mission = "UFO", *title, *body = "";
 	const char		*status = NULL, *parent = NULL, *akind;
 	char			 id[STORE_ID_SIZE], mid[STORE_ID_SIZE];
 	char			 aid[STORE_ID_SIZE], pid[STORE_ID_SIZE];
 	int64_t			 priority = 0, number, pos;
-	int			 st = OP_BACKLOG, aset, r;
+	int			 st = OP_BACKLOG, aset, r, dispatch;
 
-	if (store_body(in, keys, err) != 0 ||
-	    jsonx_get_string(in, "mission", &mission, JSONX_OPTIONAL,
+	if (jsonx_get_string(in, "mission", &mission, JSONX_OPTIONAL,
 	    err) == -1 ||
 	    jsonx_get_string(in, "title", &title, JSONX_REQUIRED, err) == -1 ||
 	    jsonx_get_string(in, "body", &body, JSONX_OPTIONAL, err) == -1 ||
@@ -398,6 +493,15 @@ store_op_insert(struct store *s, const struct store_actor *a,
 			return (-1);
 	} else
 		parent = NULL;
+	/*
+	 * Assigned to a pilot, the card starts at once: in_progress, or
+	 * blocked when no rover can run it. A status given with the
+	 * assignment (other than in_progress) places the card instead.
+	 */
+	dispatch = akind != NULL && strcmp(akind, "pilot") == 0 && d->start &&
+	    (status == NULL || st == OP_IN_PROGRESS);
+	if (dispatch && store_run_target(s, a->fleet, aid, &st, err) != 0)
+		return (-1);
 
 	/* The mission's sequence moves in this transaction: never reused. */
 	if (store_get_int(s, err, &number, "UPDATE missions"
@@ -409,17 +513,24 @@ store_op_insert(struct store *s, const struct store_actor *a,
 	if (store_exec(s, err,
 	    "INSERT INTO operations (id, fleet_id, mission_id, number, title,"
 	    " body, status, priority, assignee_kind, assignee_id, parent_id,"
-	    " position, created_by, created_at, updated_at)"
+	    " position, created_by, created_at, updated_at, require_tags,"
+	    " exclude_tags)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?14)", "sssissdisssiss", id, a->fleet, mid, number, title,
-	    body, st, priority, akind, akind != NULL ? aid : NULL,
-	    parent != NULL ? pid : NULL, pos, a->user, s->now) == -1)
+	    " ?14, ?14, coalesce(?15, '[]'), coalesce(?16, '[]'))",
+	    "sssissdisssissss", id, a->fleet, mid, number, title, body, st,
+	    priority, akind, akind != NULL ? aid : NULL,
+	    parent != NULL ? pid : NULL, pos, a->user, s->now, d->require,
+	    d->exclude) == -1)
 		return (-1);
 	if (store_op_add_labels(s, a, id, labels, err) == -1)
 		return (-1);
-	if (store_op_announce(s, a, id, "operation.created", out, err) != 0)
+	if (store_op_announce(s, a, id, "operation.created", out, err) != 0 ||
+	    store_op_touch(s, a, parent != NULL ? pid : NULL, err) != 0)
 		return (-1);
-	return (store_op_touch(s, a, parent != NULL ? pid : NULL, err));
+	if (!dispatch)
+		return (0);
+	return (store_run_dispatch(s, a->fleet, id, STORE_DISPATCH_START,
+	    NULL, err));
 }
 
 int
@@ -776,24 +887,64 @@ out:
 
 /* Update. */
 
+static int	store_op_patch_fields(struct store *,
+		    const struct store_actor *, const char *,
+		    struct json_object *, const struct store_op_dispatch *,
+		    struct json_object **, struct ufo_error *);
+
 static int
 store_op_patch(struct store *s, const struct store_actor *a, const char *ref,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "title", "body", "status",
-	    "priority", "assignee", "labels", "parent", NULL };
+	    "priority", "assignee", "labels", "parent", "start",
+	    "require_tags", "exclude_tags", NULL };
+	struct store_op_row	 row;
+	struct store_op_dispatch d;
+	int			 rc;
+
+	if (store_op_find(s, a->fleet, ref, NULL, &row, err) != 0)
+		return (-1);
+	memset(&d, 0, sizeof d);
+	if (store_body(in, keys, err) != 0 ||
+	    store_op_dispatch_read(in, &d, err) != 0) {
+		store_op_dispatch_free(&d);
+		return (-1);
+	}
+	rc = store_op_patch_fields(s, a, row.id, in, &d, out, err);
+	store_op_dispatch_free(&d);
+	return (rc);
+}
+
+/* The pilot (id) an operation is assigned to: 1, 0 when not a pilot. */
+static int
+store_op_pilot(struct store *s, const char *id, char *pilot,
+    struct ufo_error *err)
+{
+	return (store_get_text(s, err, pilot, STORE_ID_SIZE, "SELECT"
+	    " assignee_id FROM operations WHERE id = ?"
+	    " AND assignee_kind = 'pilot'", "s", id));
+}
+
+static int
+store_op_patch_fields(struct store *s, const struct store_actor *a,
+    const char *ref, struct json_object *in,
+    const struct store_op_dispatch *d, struct json_object **out,
+    struct ufo_error *err)
+{
 	struct store_op_row	 row;
 	struct json_object	*labels = NULL;
 	const char		*title = NULL, *body = NULL, *status = NULL;
 	const char		*parent = NULL, *akind;
 	char			 aid[STORE_ID_SIZE], pid[STORE_ID_SIZE];
+	char			 pilot[STORE_ID_SIZE];
 	int64_t			 priority = -1, pos = 0;
 	int			 st = -1, aset, pset = 0, moved = 0, r;
+	int			 dispatch = 0;
 
-	if (store_op_find(s, a->fleet, ref, NULL, &row, err) != 0)
+	if (store_op_load(s, ref, &row, err) != 0)
 		return (-1);
-	if (store_body(in, keys, err) != 0 ||
-	    jsonx_get_string(in, "title", &title, JSONX_OPTIONAL, err) == -1 ||
+	if (jsonx_get_string(in, "title", &title, JSONX_OPTIONAL, err) == -1 ||
 	    jsonx_get_string(in, "body", &body, JSONX_OPTIONAL, err) == -1 ||
 	    jsonx_get_string(in, "status", &status, JSONX_OPTIONAL,
 	    err) == -1 ||
@@ -826,6 +977,28 @@ store_op_patch(struct store *s, const struct store_actor *a, const char *ref,
 			return (-1);
 	}
 
+	/*
+	 * Assigning a pilot starts it (unless "start": false or a status
+	 * other than in_progress places the card); "start": true starts the
+	 * pilot the card already has. One run at a time: a conflict if one
+	 * is active, before anything is written.
+	 */
+	if (d->start && (status == NULL || st == OP_IN_PROGRESS)) {
+		if (aset) {
+			if (akind != NULL && strcmp(akind, "pilot") == 0) {
+				snprintf(pilot, sizeof pilot, "%s", aid);
+				dispatch = 1;
+			}
+		} else if (d->start_set) {
+			if ((r = store_op_pilot(s, row.id, pilot, err)) == -1)
+				return (-1);
+			dispatch = r == 1;
+		}
+	}
+	if (dispatch && (store_run_check_idle(s, row.id, err) != 0 ||
+	    store_run_target(s, a->fleet, pilot, &st, err) != 0))
+		return (-1);
+
 	if (json_object_object_length(in) == 0)
 		return (store_op_json(s, a->fleet, row.id, out, err));
 	/* A new status without an anchor goes to the end of its column. */
@@ -842,10 +1015,12 @@ store_op_patch(struct store *s, const struct store_actor *a, const char *ref,
 	    " assignee_kind = CASE WHEN ?8 THEN ?9 ELSE assignee_kind END,"
 	    " assignee_id = CASE WHEN ?8 THEN ?10 ELSE assignee_id END,"
 	    " parent_id = CASE WHEN ?11 THEN ?12 ELSE parent_id END,"
-	    " updated_at = ?13 WHERE id = ?1", "sssddiidssdss", row.id, title,
-	    body, st, moved, pos, priority, aset, akind,
+	    " require_tags = coalesce(?14, require_tags),"
+	    " exclude_tags = coalesce(?15, exclude_tags),"
+	    " updated_at = ?13 WHERE id = ?1", "sssddiidssdssss", row.id,
+	    title, body, st, moved, pos, priority, aset, akind,
 	    akind != NULL ? aid : NULL, pset, parent != NULL ? pid : NULL,
-	    s->now) == -1)
+	    s->now, d->require, d->exclude) == -1)
 		return (-1);
 	if (labels != NULL) {
 		if (store_exec(s, err, "DELETE FROM operation_labels"
@@ -865,7 +1040,10 @@ store_op_patch(struct store *s, const struct store_actor *a, const char *ref,
 		    store_op_touch(s, a, pid, err) != 0)
 			return (-1);
 	}
-	return (0);
+	if (!dispatch)
+		return (0);
+	return (store_run_dispatch(s, a->fleet, row.id, STORE_DISPATCH_START,
+	    NULL, err));
 }
 
 int

@@ -25,8 +25,14 @@
 	" last_used_at,"						\
 	" revoked_at IS NOT NULL AS \"revoked:bool\" FROM tokens"
 
-/* The stored form of a token: hex of its BLAKE2b hash. */
-static void
+_Static_assert(STORE_TOKEN_HASH * 2 + 1 == STORE_HASH_SIZE,
+    "STORE_HASH_SIZE does not fit crypto_generichash");
+
+/*
+ * The stored form of a secret (user token, rover token, enrollment code):
+ * hex of its BLAKE2b hash.
+ */
+void
 store_token_hash(const char *token, char *hex, size_t len)
 {
 	unsigned char	 h[STORE_TOKEN_HASH];
@@ -36,13 +42,27 @@ store_token_hash(const char *token, char *hex, size_t len)
 	sodium_bin2hex(hex, len, h, sizeof h);
 }
 
+/* A new secret: prefix and 43 base64url characters (32 random bytes). */
+void
+store_token_generate(const char *prefix, char *token, size_t len)
+{
+	unsigned char	 raw[STORE_TOKEN_BYTES];
+	char		 b64[64];
+
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(b64, sizeof b64, raw, sizeof raw,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+	snprintf(token, len, "%s%s", prefix, b64);
+	sodium_memzero(b64, sizeof b64);
+}
+
 static int
 store_token_insert(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "name", "expires_in", NULL };
-	unsigned char	 raw[STORE_TOKEN_BYTES];
-	char		 token[4 + 64], b64[64];
+	char		 token[4 + 64];
 	char		 hash[STORE_TOKEN_HASH * 2 + 1], prefix[32];
 	char		 expires[STORE_TS_SIZE], id[STORE_ID_SIZE];
 	const char	*name = "token";
@@ -64,12 +84,7 @@ store_token_insert(struct store *s, const struct store_actor *a,
 	if (r == 1)
 		store_timestamp(expires, sizeof expires, expires_in);
 
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(b64, sizeof b64, raw, sizeof raw,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof raw);
-	snprintf(token, sizeof token, "%s%s", STORE_TOKEN_PREFIX, b64);
-	sodium_memzero(b64, sizeof b64);
+	store_token_generate(STORE_TOKEN_PREFIX, token, sizeof token);
 	store_token_hash(token, hash, sizeof hash);
 	/* "ufo_ab12…": tells tokens apart, is useless to an attacker. */
 	snprintf(prefix, sizeof prefix, "%.8s\xe2\x80\xa6", token);

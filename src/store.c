@@ -25,6 +25,7 @@
 
 static void	store_reset_all(struct store *);
 static int	store_verify_statuses(struct store *, struct ufo_error *);
+static void	store_keys_clear(struct store_keys *);
 
 int
 store_open(const char *path, struct store **sp, struct ufo_error *err)
@@ -103,6 +104,10 @@ store_close(struct store *s)
 			log_error("%s: %s: %s", __func__, s->path,
 			    sqlite3_errstr(rc));
 	}
+	store_keys_clear(&s->wake_tx);
+	store_keys_clear(&s->wake_ready);
+	free(s->wake_tx.v);
+	free(s->wake_ready.v);
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
 	free(s);
@@ -114,6 +119,23 @@ store_set_notify(struct store *s, store_notify_cb cb, void *arg)
 	store_lock(s);
 	s->notify = cb;
 	s->notify_arg = arg;
+	store_unlock(s);
+}
+
+void
+store_set_wake(struct store *s, store_wake_cb cb, void *arg)
+{
+	store_lock(s);
+	s->wake = cb;
+	s->wake_arg = arg;
+	store_unlock(s);
+}
+
+void
+store_set_clock(struct store *s, int64_t skew_ms)
+{
+	store_lock(s);
+	s->skew_ms = skew_ms;
 	store_unlock(s);
 }
 
@@ -196,13 +218,20 @@ store_reset_all(struct store *s)
 	}
 }
 
-/* Unlocks, then announces a committed event outside the lock. */
+/*
+ * Unlocks, then announces a committed event and the wait keys the
+ * committed transactions touched, outside the lock: the callbacks may take
+ * other locks or call back into the store.
+ */
 void
 store_unlock(struct store *s)
 {
-	store_notify_cb	 cb;
-	void		*arg;
-	int64_t		 ev;
+	store_notify_cb		 cb;
+	store_wake_cb		 wcb;
+	struct store_keys	 keys;
+	void			*arg, *warg;
+	int64_t			 ev;
+	size_t			 i;
 
 	if (s->in_tx) {
 		log_error("%s: transaction left open; rolling back", __func__);
@@ -213,10 +242,80 @@ store_unlock(struct store *s)
 	s->notify_pending = 0;
 	cb = s->notify;
 	arg = s->notify_arg;
+	wcb = s->wake;
+	warg = s->wake_arg;
+	keys = s->wake_ready;
+	memset(&s->wake_ready, 0, sizeof s->wake_ready);
 	if (pthread_mutex_unlock(&s->lock) != 0)
 		fatalx("%s: pthread_mutex_unlock failed", __func__);
 	if (ev != 0 && cb != NULL)
 		cb(arg, ev);
+	for (i = 0; i < keys.n; i++) {
+		if (wcb != NULL)
+			wcb(warg, keys.v[i]);
+	}
+	store_keys_clear(&keys);
+	free(keys.v);
+}
+
+/* Wait keys. */
+
+static void
+store_keys_clear(struct store_keys *k)
+{
+	size_t	 i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->v[i]);
+	k->n = 0;
+}
+
+static int
+store_keys_has(const struct store_keys *k, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < k->n; i++) {
+		if (strcmp(k->v[i], key) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Takes key into k unless k has it already. */
+static void
+store_keys_take(struct store_keys *k, char *key)
+{
+	if (store_keys_has(k, key)) {
+		free(key);
+		return;
+	}
+	if (k->n == k->size) {
+		k->size = k->size == 0 ? 8 : k->size * 2;
+		k->v = xreallocarray(k->v, k->size, sizeof *k->v);
+	}
+	k->v[k->n++] = key;
+}
+
+/*
+ * Notes a wait key ("claim:KIND", "run:ID") for the open transaction; it is
+ * handed to the wake callback once, after COMMIT, and dropped on ROLLBACK.
+ */
+void
+store_wake_add(struct store *s, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*key;
+
+	if (!s->in_tx)
+		fatalx("%s: outside a transaction", __func__);
+	if (s->wake == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&key, fmt, ap) == -1)
+		fatalx("%s: out of memory", __func__);
+	va_end(ap);
+	store_keys_take(&s->wake_tx, key);
 }
 
 /* Transactions. */
@@ -226,8 +325,10 @@ store_begin(struct store *s, struct ufo_error *err)
 {
 	if (s->in_tx)
 		fatalx("%s: nested transaction", __func__);
-	store_timestamp(s->now, sizeof s->now, 0);
+	s->now_ms = store_clock_ms(s);
+	store_time_format(s->now, sizeof s->now, s->now_ms);
 	s->tx_event = 0;
+	store_keys_clear(&s->wake_tx);
 	if (store_exec(s, err, "BEGIN IMMEDIATE", "") == -1)
 		return (-1);
 	s->in_tx = 1;
@@ -238,6 +339,7 @@ store_begin(struct store *s, struct ufo_error *err)
 int
 store_end(struct store *s, int rc, struct ufo_error *err)
 {
+	size_t	 i;
 	int	 r;
 
 	if (!s->in_tx)
@@ -251,11 +353,16 @@ store_end(struct store *s, int rc, struct ufo_error *err)
 				s->notify_pending = s->tx_event;
 			}
 			s->tx_event = 0;
+			for (i = 0; i < s->wake_tx.n; i++)
+				store_keys_take(&s->wake_ready,
+				    s->wake_tx.v[i]);
+			s->wake_tx.n = 0;
 			return (0);
 		}
 		store_reset_all(s);
 	}
 	s->tx_event = 0;
+	store_keys_clear(&s->wake_tx);
 	if (!sqlite3_get_autocommit(s->db)) {
 		r = sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		if (r != SQLITE_OK)
@@ -308,13 +415,16 @@ store_cache_slot(struct store *s, const char *sql)
 
 /*
  * Binds values by a format: s string (NULL binds null), i int64_t, d int,
- * n null (no argument). Parameters are numbered from 1 in order.
+ * n null (no argument), b blob (pointer and size_t; must outlive the
+ * statement's run). Parameters are numbered from 1 in order.
  */
 int
 store_bindv(struct store *s, sqlite3_stmt *stmt, struct ufo_error *err,
     const char *fmt, va_list ap)
 {
 	const char	*str;
+	const void	*blob;
+	size_t		 len;
 	int		 i, rc = SQLITE_OK;
 
 	for (i = 1; *fmt != '\0'; fmt++, i++) {
@@ -335,6 +445,13 @@ store_bindv(struct store *s, sqlite3_stmt *stmt, struct ufo_error *err,
 			break;
 		case 'n':
 			rc = sqlite3_bind_null(stmt, i);
+			break;
+		case 'b':
+			/* Two arguments: the bytes and their size_t length. */
+			blob = va_arg(ap, const void *);
+			len = va_arg(ap, size_t);
+			rc = sqlite3_bind_blob64(stmt, i, blob != NULL ? blob :
+			    "", len, SQLITE_STATIC);
 			break;
 		default:
 			fatalx("%s: bad format %c", __func__, *fmt);
@@ -632,6 +749,31 @@ store_timestamp(char *buf, size_t len, int64_t offset)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, len, "%s.%03ldZ", when, ts.tv_nsec / 1000000);
+}
+
+/* Milliseconds since the epoch as "2026-11-23T18:00:00.123Z". */
+void
+store_time_format(char *buf, size_t len, int64_t ms)
+{
+	struct tm	 tm;
+	time_t		 t;
+	char		 when[24];
+
+	t = (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", when, (int)(ms % 1000));
+}
+
+/* The store's clock in ms since the epoch (store_set_clock shifts it). */
+int64_t
+store_clock_ms(struct store *s)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    s->skew_ms);
 }
 
 /* True when a string holds nothing but white space. */

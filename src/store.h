@@ -44,7 +44,9 @@ typedef void (*store_notify_cb)(void *, int64_t);
  * Called after commit once per wait key the transaction touched:
  * "claim:KIND" when a run of pilot kind KIND became claimable (wakes one
  * parked claim), "run:RUN_ID" when a run got messages or changed (wakes its
- * followers).
+ * followers), "sweep" when a lease or a backoff began (the sweeper may
+ * have had nothing to wait for). A transaction that makes several runs of
+ * a kind claimable names "claim:KIND" once.
  */
 typedef void (*store_wake_cb)(void *, const char *);
 
@@ -67,6 +69,8 @@ int	 store_open(const char *, struct store **, struct ufo_error *);
 void	 store_close(struct store *);
 void	 store_set_notify(struct store *, store_notify_cb, void *);
 void	 store_set_wake(struct store *, store_wake_cb, void *);
+/* Shifts the store's clock by ms: tests expire leases without waiting. */
+void	 store_set_clock(struct store *, int64_t);
 /* First start: fleet, its owner (login), mission UFO, four pilots. Idempotent. */
 int	 store_bootstrap(struct store *, const char *, struct ufo_error *);
 /* The local owner of the default fleet, for Unix-socket callers. */

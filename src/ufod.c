@@ -11,17 +11,19 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "local-rover.h"
 #include "log.h"
 #include "protocol.h"
 #include "server.h"
 #include "store.h"
+#include "sweeper.h"
 #include "waiter.h"
 #include "xmalloc.h"
 
 #define UFOD_DRAIN_MS	10000
 
 static const char ufod_usage[] =
-    "usage: ufod [-dfhVv] [-c config] [-D database] [-l listen] "
+    "usage: ufod [-dfhRVv] [-c config] [-D database] [-l listen] "
     "[-s socket]\n";
 
 /* What the command line set; it wins over ufo.conf, also on reload. */
@@ -31,6 +33,7 @@ struct ufod_opts {
 	const char	*database;
 	const char	*listen;
 	int		 daemonize;
+	int		 local_rover;
 	int		 verbose;
 };
 
@@ -185,6 +188,16 @@ ufod_login(void)
 	return ("owner");
 }
 
+/* The store's wake keys: a new lease for the sweeper, the rest to waiters. */
+static void
+ufod_wake(void *arg, const char *key)
+{
+	if (strcmp(key, "sweep") == 0)
+		sweeper_poke();
+	else
+		waiter_wake(arg, key);
+}
+
 /* SIGHUP: settings that can change while running; the rest need a restart. */
 static void
 ufod_reload(struct conf *conf, const struct ufod_opts *o, struct server *srv)
@@ -222,7 +235,7 @@ main(int argc, char **argv)
 	int			 ch, sig, ready = -1;
 
 	memset(&o, 0, sizeof o);
-	while ((ch = getopt(argc, argv, "c:D:dfhl:s:Vv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:D:dfhl:Rs:Vv")) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config = optarg;
@@ -241,6 +254,9 @@ main(int argc, char **argv)
 			return (0);
 		case 'l':
 			o.listen = optarg;
+			break;
+		case 'R':
+			o.local_rover = 1;
 			break;
 		case 's':
 			o.socket = optarg;
@@ -286,6 +302,9 @@ main(int argc, char **argv)
 	if (waiter_start(store_event_last(store)) == -1)
 		fatalx("cannot start the waiter thread");
 	store_set_notify(store, waiter_notify, NULL);
+	store_set_wake(store, ufod_wake, NULL);
+	if (sweeper_start(store) == -1)
+		fatalx("cannot start the lease sweeper");
 
 	srv = server_new(store, conf.database, conf.threads);
 	server_set_max_body(srv, conf.max_body);
@@ -293,6 +312,9 @@ main(int argc, char **argv)
 		ufod_die(err.message);
 	if (conf.listen != NULL && server_listen_tcp(srv, conf.listen,
 	    &err) == -1)
+		ufod_die(err.message);
+	if (o.local_rover && local_rover_start(store, conf.socket,
+	    conf.database, &err) == -1)
 		ufod_die(err.message);
 	log_info("ufod %s ready, database %s", PACKAGE_VERSION, conf.database);
 	if (o.daemonize) {
@@ -314,8 +336,10 @@ main(int argc, char **argv)
 		break;
 	}
 	log_info("shutting down (%s)", strsignal(sig));
+	local_rover_stop();
 	server_drain(srv, UFOD_DRAIN_MS);
 	server_free(srv);
+	sweeper_stop();
 	store_close(store);
 	conf_free(&conf);
 	log_info("stopped");

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,15 +10,24 @@
 #include "api.h"
 #include "log.h"
 #include "waiter.h"
+#include "xmalloc.h"
+
+#define WAITER_NO_SLOT	((size_t)-1)
 
 static struct {
 	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;		/* deadline changed or stopping */
+	pthread_cond_t	 cond;		/* earliest deadline changed */
 	pthread_t	 thread;
 	int		 running;
 	int		 stopping;
-	int64_t		 generation;
-	struct waiter	*head;
+	int64_t		 generations[WAITER_NKINDS];
+	struct waiter	*heads[WAITER_NKINDS];
+	struct waiter	*tails[WAITER_NKINDS];
+	int		 counts[WAITER_NKINDS];
+	/* A binary min-heap of the waiters that have a deadline. */
+	struct waiter	**heap;
+	size_t		 nheap;
+	size_t		 heapsize;
 } waiters = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -32,21 +42,117 @@ waiter_now(void)
 }
 
 static void
+waiter_heap_set(size_t i, struct waiter *w)
+{
+	waiters.heap[i] = w;
+	w->slot = i;
+}
+
+static void
+waiter_heap_up(size_t i)
+{
+	struct waiter	*w = waiters.heap[i];
+	size_t		 parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (waiters.heap[parent]->deadline <= w->deadline)
+			break;
+		waiter_heap_set(i, waiters.heap[parent]);
+		i = parent;
+	}
+	waiter_heap_set(i, w);
+}
+
+static void
+waiter_heap_down(size_t i)
+{
+	struct waiter	*w = waiters.heap[i];
+	size_t		 child;
+
+	for (;;) {
+		child = 2 * i + 1;
+		if (child >= waiters.nheap)
+			break;
+		if (child + 1 < waiters.nheap && waiters.heap[child + 1]->deadline <
+		    waiters.heap[child]->deadline)
+			child++;
+		if (w->deadline <= waiters.heap[child]->deadline)
+			break;
+		waiter_heap_set(i, waiters.heap[child]);
+		i = child;
+	}
+	waiter_heap_set(i, w);
+}
+
+static void
+waiter_heap_push(struct waiter *w)
+{
+	if (waiters.nheap == waiters.heapsize) {
+		waiters.heapsize = waiters.heapsize == 0 ? 64 :
+		    waiters.heapsize * 2;
+		waiters.heap = xreallocarray(waiters.heap, waiters.heapsize,
+		    sizeof *waiters.heap);
+	}
+	waiter_heap_set(waiters.nheap++, w);
+	waiter_heap_up(w->slot);
+}
+
+static void
+waiter_heap_remove(struct waiter *w)
+{
+	size_t		 i = w->slot;
+	struct waiter	*last;
+
+	if (i == WAITER_NO_SLOT)
+		return;
+	w->slot = WAITER_NO_SLOT;
+	last = waiters.heap[--waiters.nheap];
+	if (last == w)
+		return;
+	waiter_heap_set(i, last);
+	waiter_heap_down(i);
+	waiter_heap_up(last->slot);
+}
+
+static void
 waiter_unlink(struct waiter *w)
 {
 	if (w->prev != NULL)
 		w->prev->next = w->next;
 	else
-		waiters.head = w->next;
+		waiters.heads[w->kind] = w->next;
 	if (w->next != NULL)
 		w->next->prev = w->prev;
+	else
+		waiters.tails[w->kind] = w->prev;
 	w->prev = w->next = NULL;
 	w->parked = 0;
+	waiters.counts[w->kind]--;
+	waiter_heap_remove(w);
+}
+
+/* Appends at the tail, so claims are served oldest first. */
+static void
+waiter_link(struct waiter *w)
+{
+	w->next = NULL;
+	w->prev = waiters.tails[w->kind];
+	if (w->prev != NULL)
+		w->prev->next = w;
+	else
+		waiters.heads[w->kind] = w;
+	waiters.tails[w->kind] = w;
+	w->parked = 1;
+	waiters.counts[w->kind]++;
+	w->slot = WAITER_NO_SLOT;
+	if (w->deadline != 0)
+		waiter_heap_push(w);
 }
 
 /* Resumes one waiter; the caller holds the lock. */
 static void
-waiter_wake(struct waiter *w, int why)
+waiter_resume(struct waiter *w, int why)
 {
 	waiter_unlink(w);
 	w->woken = why;
@@ -56,7 +162,6 @@ waiter_wake(struct waiter *w, int why)
 static void *
 waiter_main(void *arg)
 {
-	struct waiter	*w, *next;
 	struct timespec	 ts;
 	uint64_t	 now, soonest;
 
@@ -64,21 +169,14 @@ waiter_main(void *arg)
 	pthread_mutex_lock(&waiters.lock);
 	while (!waiters.stopping) {
 		now = waiter_now();
-		soonest = 0;
-		for (w = waiters.head; w != NULL; w = next) {
-			next = w->next;
-			if (w->deadline == 0)
-				continue;
-			if (w->deadline <= now)
-				waiter_wake(w, API_WOKEN_TIMEOUT);
-			else if (soonest == 0 || w->deadline < soonest)
-				soonest = w->deadline;
-		}
-		if (soonest == 0) {
+		while (waiters.nheap > 0 && waiters.heap[0]->deadline <= now)
+			waiter_resume(waiters.heap[0], API_WOKEN_TIMEOUT);
+		if (waiters.nheap == 0) {
 			pthread_cond_wait(&waiters.cond, &waiters.lock);
 			continue;
 		}
 		/* The condition variable runs on the monotonic clock. */
+		soonest = waiters.heap[0]->deadline;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += (time_t)((soonest - now) / 1000);
 		ts.tv_nsec += (long)((soonest - now) % 1000) * 1000000;
@@ -102,7 +200,7 @@ waiter_start(int64_t generation)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&waiters.cond, &attr);
 	pthread_condattr_destroy(&attr);
-	waiters.generation = generation;
+	waiters.generations[WAITER_EVENTS] = generation;
 	waiters.stopping = 0;
 	if ((error = pthread_create(&waiters.thread, NULL, waiter_main,
 	    NULL)) != 0) {
@@ -116,41 +214,62 @@ waiter_start(int64_t generation)
 void
 waiter_stop(void)
 {
+	int	 k;
+
 	pthread_mutex_lock(&waiters.lock);
 	waiters.stopping = 1;
-	while (waiters.head != NULL)
-		waiter_wake(waiters.head, API_WOKEN_SHUTDOWN);
+	for (k = 0; k < WAITER_NKINDS; k++) {
+		while (waiters.heads[k] != NULL)
+			waiter_resume(waiters.heads[k], API_WOKEN_SHUTDOWN);
+	}
 	pthread_cond_signal(&waiters.cond);
 	pthread_mutex_unlock(&waiters.lock);
 	if (waiters.running) {
 		pthread_join(waiters.thread, NULL);
 		waiters.running = 0;
 	}
+	free(waiters.heap);
+	waiters.heap = NULL;
+	waiters.nheap = waiters.heapsize = 0;
 }
 
 void
 waiter_release(const void *owner)
 {
 	struct waiter	*w, *next;
+	int		 k;
 
 	pthread_mutex_lock(&waiters.lock);
-	for (w = waiters.head; w != NULL; w = next) {
-		next = w->next;
-		if (w->owner == owner)
-			waiter_wake(w, API_WOKEN_SHUTDOWN);
+	for (k = 0; k < WAITER_NKINDS; k++) {
+		for (w = waiters.heads[k]; w != NULL; w = next) {
+			next = w->next;
+			if (w->owner == owner)
+				waiter_resume(w, API_WOKEN_SHUTDOWN);
+		}
 	}
 	pthread_mutex_unlock(&waiters.lock);
 }
 
 int64_t
-waiter_generation(void)
+waiter_generation(int kind)
 {
 	int64_t	 g;
 
 	pthread_mutex_lock(&waiters.lock);
-	g = waiters.generation;
+	g = waiters.generations[kind];
 	pthread_mutex_unlock(&waiters.lock);
 	return (g);
+}
+
+int
+waiter_count(int kind)
+{
+	int	 n;
+
+	pthread_mutex_lock(&waiters.lock);
+	n = waiters.counts[kind];
+	pthread_mutex_unlock(&waiters.lock);
+	return (n);
 }
 
 void
@@ -158,24 +277,53 @@ waiter_notify(void *arg, int64_t id)
 {
 	(void)arg;
 	pthread_mutex_lock(&waiters.lock);
-	if (id > waiters.generation)
-		waiters.generation = id;
-	while (waiters.head != NULL)
-		waiter_wake(waiters.head, API_WOKEN_EVENT);
+	if (id > waiters.generations[WAITER_EVENTS])
+		waiters.generations[WAITER_EVENTS] = id;
+	while (waiters.heads[WAITER_EVENTS] != NULL)
+		waiter_resume(waiters.heads[WAITER_EVENTS], API_WOKEN_EVENT);
+	pthread_mutex_unlock(&waiters.lock);
+}
+
+void
+waiter_wake(void *arg, const char *key)
+{
+	struct waiter	*w, *next;
+	char		 kind[128];
+
+	(void)arg;
+	pthread_mutex_lock(&waiters.lock);
+	if (strncmp(key, "claim:", 6) == 0) {
+		waiters.generations[WAITER_CLAIM]++;
+		/* One run, one rover: wake the oldest claim that can take it. */
+		snprintf(kind, sizeof kind, ",%s,", key + 6);
+		for (w = waiters.heads[WAITER_CLAIM]; w != NULL; w = w->next) {
+			if (strstr(w->key, kind) != NULL) {
+				waiter_resume(w, API_WOKEN_EVENT);
+				break;
+			}
+		}
+	} else if (strncmp(key, "run:", 4) == 0) {
+		waiters.generations[WAITER_RUN]++;
+		for (w = waiters.heads[WAITER_RUN]; w != NULL; w = next) {
+			next = w->next;
+			if (strcmp(w->key, key + 4) == 0)
+				waiter_resume(w, API_WOKEN_EVENT);
+		}
+	}
 	pthread_mutex_unlock(&waiters.lock);
 }
 
 int
 waiter_park(struct waiter *w, struct MHD_Connection *conn, const void *owner,
-    int64_t seen, uint64_t deadline)
+    int kind, const char *key, int64_t seen, uint64_t deadline)
 {
 	pthread_mutex_lock(&waiters.lock);
 	/*
-	 * The caller looked for news up to seen; an event committed since
-	 * then would never wake it, so it must look again instead.
+	 * The caller looked for work up to generation seen; a wake-up since
+	 * then found nobody parked, so it must look again instead.
 	 */
 	w->woken = 0;
-	if (waiters.generation > seen)
+	if (waiters.generations[kind] > seen)
 		w->woken = API_WOKEN_EVENT;
 	if (waiters.stopping)
 		w->woken = API_WOKEN_SHUTDOWN;
@@ -185,15 +333,12 @@ waiter_park(struct waiter *w, struct MHD_Connection *conn, const void *owner,
 	}
 	w->conn = conn;
 	w->owner = owner;
+	w->kind = kind;
+	snprintf(w->key, sizeof w->key, "%s", key != NULL ? key : "");
 	w->deadline = deadline;
-	w->parked = 1;
-	w->prev = NULL;
-	w->next = waiters.head;
-	if (waiters.head != NULL)
-		waiters.head->prev = w;
-	waiters.head = w;
+	waiter_link(w);
 	MHD_suspend_connection(conn);
-	if (deadline != 0)
+	if (w->slot == 0)
 		pthread_cond_signal(&waiters.cond);
 	pthread_mutex_unlock(&waiters.lock);
 	return (0);

@@ -1,24 +1,38 @@
 /*
- * Parked requests: long-polls and event streams suspended with
- * libmicrohttpd's suspend/resume until the store commits an event or their
+ * Parked requests: long-polls and streams suspended with libmicrohttpd's
+ * suspend/resume until something they wait for is committed, or their
  * deadline passes. Nothing polls: a commit resumes the parked connections at
  * once, and one thread sleeps until the earliest deadline.
  *
- * The waiter list is a process-wide singleton owned by this module.
+ * Three kinds of waiters, each with its own list and generation counter:
+ * the change feed (every event wakes every feed waiter), claims (a queued run
+ * of pilot kind K wakes the oldest claim whose rover runs K, and only it),
+ * and run followers (a run's messages wake that run's followers).
+ *
+ * The waiter lists are a process-wide singleton owned by this module.
  */
 #ifndef UFO_WAITER_H
 #define UFO_WAITER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct MHD_Connection;
 
+#define WAITER_EVENTS	0
+#define WAITER_CLAIM	1
+#define WAITER_RUN	2
+#define WAITER_NKINDS	3
+
 struct waiter {
 	struct MHD_Connection	*conn;
 	const void		*owner;		/* the listener it came from */
+	int			 kind;		/* WAITER_* */
+	char			 key[256];	/* claim: ",k1,k2,"; run: id */
 	uint64_t		 deadline;	/* monotonic ms, 0 for none */
 	int			 woken;		/* API_WOKEN_* */
 	int			 parked;
+	size_t			 slot;		/* in the deadline heap */
 	struct waiter		*prev;
 	struct waiter		*next;
 };
@@ -29,17 +43,22 @@ int		 waiter_start(int64_t);
 void		 waiter_stop(void);
 /* Resumes the connections parked by one listener (which is closing). */
 void		 waiter_release(const void *);
-/* The last committed event id known to the waiters. */
-int64_t		 waiter_generation(void);
+/* The generation of a kind: the last event id, or a count of wake-ups. */
+int64_t		 waiter_generation(int);
 /* Store notify callback: a transaction committed events up to id. */
 void		 waiter_notify(void *, int64_t);
+/* Store wake callback: "claim:KIND" or "run:ID" became ready. */
+void		 waiter_wake(void *, const char *);
 /*
- * Suspends conn until an event newer than seen commits or deadline passes.
- * Returns 0 when parked; -1 when not, with w->woken saying why (an event
- * already newer than seen, or shutting down).
+ * Suspends conn until its kind's generation passes seen (for claims and
+ * runs: a wake-up matching key) or deadline passes. Returns 0 when parked;
+ * -1 when not, with w->woken saying why (the generation already moved, or
+ * shutting down).
  */
 int		 waiter_park(struct waiter *, struct MHD_Connection *,
-		     const void *, int64_t, uint64_t);
+		     const void *, int, const char *, int64_t, uint64_t);
+/* Parked waiters of a kind, for ufod's status. */
+int		 waiter_count(int);
 /* Milliseconds on the monotonic clock. */
 uint64_t	 waiter_now(void);
 

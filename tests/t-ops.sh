@@ -408,7 +408,10 @@ is "$(jget '*.name' "$out" | tr '\n' ' ')" "bare claude codex goose night shell 
     "pilots by name"
 ok "pilot show" ufo --json pilot show night
 is "$(jget kind "$out")" shell "pilot show night"
-ok "assign to the new pilot" ufo --json op assign UFO-1 pilot:night
+fails 1 "reassigning while a run is queued is refused" \
+    ufo op assign UFO-1 pilot:night
+ok "assign to the new pilot without a run" \
+    ufo --json op assign UFO-1 pilot:night --no-start
 is "$(jget assignee "$out")" pilot:night "assignable at once"
 
 done_testing

@@ -151,14 +151,20 @@ const struct cmd_entry cmd_op_unarchive_entry = {
 	.exec = cmd_op_archive_exec
 };
 
+static const struct option cmd_op_assign_options[] = {
+	{ "no-start", no_argument, NULL, CMD_OPT_NO_START },
+	{ NULL, 0, NULL, 0 }
+};
+
 const struct cmd_entry cmd_op_assign_entry = {
 	.name = "op",
 	.sub = "assign",
-	.usage = "OP ASSIGNEE",
+	.usage = "OP ASSIGNEE [--no-start]",
+	.longopts = cmd_op_assign_options,
 	.lower = 2,
 	.upper = 2,
 	.help = "assign an operation to pilot:NAME, crew:NAME, user:EMAIL "
-	    "or none",
+	    "or none; a pilot starts at once unless --no-start",
 	.exec = cmd_op_assign_exec
 };
 
@@ -384,11 +390,6 @@ cmd_op_create_exec(struct cmd *cmd)
 	    cmd_priority_parse(v, &prio) == -1)
 		return (cmd_usage(cmd, "invalid priority \"%s\" (%s)", v,
 		    CMD_OP_PRIORITY_HELP));
-	/*
-	 * --no-start is accepted so that scripts can rely on it: until runs
-	 * exist, assigning a pilot queues nothing, which is what it asks.
-	 */
-	(void)cmd_count(cmd, CMD_OPT_NO_START);
 
 	if (cmd->argc == 1 && strcmp(cmd->argv[0], "-") == 0) {
 		if (cmd_read_stdin(&text, &err) == -1)
@@ -449,6 +450,10 @@ cmd_op_create_exec(struct cmd *cmd)
 	if ((v = cmd_get(cmd, CMD_OPT_PARENT)) != NULL)
 		json_object_object_add(body, "parent",
 		    json_object_new_string(v));
+	/* Assigned to a pilot, but no run queued yet. */
+	if (cmd_count(cmd, CMD_OPT_NO_START) > 0)
+		json_object_object_add(body, "start",
+		    json_object_new_boolean(0));
 	free(t);
 	free(b);
 
@@ -908,6 +913,9 @@ cmd_op_assign_exec(struct cmd *cmd)
 	json_object_object_add(patch, "assignee",
 	    strcmp(cmd->argv[1], "none") == 0 ? NULL :
 	    json_object_new_string(cmd->argv[1]));
+	if (cmd_count(cmd, CMD_OPT_NO_START) > 0)
+		json_object_object_add(patch, "start",
+		    json_object_new_boolean(0));
 	path = client_path("/operations/%s", cmd->argv[0]);
 	if (client_request(cmd->client, "PATCH", path, patch, &op,
 	    &err) == -1)

@@ -5,11 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "cmd.h"
+#include "jsonx.h"
 #include "output.h"
 #include "xmalloc.h"
+
+/* Objects asked for per page when a prefix is looked for. */
+#define CMD_RESOLVE_PAGE	"1000"
+/* Candidates named when a prefix is ambiguous. */
+#define CMD_RESOLVE_SHOWN	5
+/* Characters of an id shown in tables, after its type prefix. */
+#define CMD_SHORT_ID		8
+/* Characters of a whole id after its type prefix ("run_" + 20). */
+#define CMD_ID_CHARS		20
 
 /* Options every command takes besides its own. */
 static const struct option cmd_common_options[] = {
@@ -349,4 +361,162 @@ cmd_print_object(const struct cmd *cmd, struct json_object *obj)
 	if (cmd->json && obj != NULL)
 		output_json(obj);
 	return (CMD_RETURN_NORMAL);
+}
+
+/* Whether id starts with ref, ref with or without the kind's prefix. */
+static int
+cmd_resolve_match(const struct cmd_kind *kind, const char *id,
+    const char *ref)
+{
+	size_t	 plen = strlen(kind->prefix);
+
+	if (strncasecmp(ref, kind->prefix, plen) != 0) {
+		if (strncmp(id, kind->prefix, plen) == 0)
+			id += plen;
+	}
+	return (strncasecmp(id, ref, strlen(ref)) == 0);
+}
+
+/* Fills err naming the candidates of an ambiguous ref. */
+static int
+cmd_resolve_ambiguous(const struct cmd_kind *kind, const char *ref,
+    struct json_object *found, struct ufo_error *err)
+{
+	char	*list = NULL, *next;
+	size_t	 i, n;
+
+	n = json_object_array_length(found);
+	for (i = 0; i < n && i < CMD_RESOLVE_SHOWN; i++) {
+		next = xprintf("%s%s%s", list != NULL ? list : "",
+		    list != NULL ? ", " : "", jsonx_str(
+		    json_object_array_get_idx(found, i), "id"));
+		free(list);
+		list = next;
+	}
+	if (n > CMD_RESOLVE_SHOWN)
+		err_set(err, UFO_EINVAL, "", "%s %s is ambiguous: %zu %ss "
+		    "match (%s, ...)", kind->noun, ref, n, kind->noun, list);
+	else
+		err_set(err, UFO_EINVAL, "", "%s %s is ambiguous: it may be "
+		    "%s", kind->noun, ref, list);
+	free(list);
+	return (-1);
+}
+
+/*
+ * Finds what the user named: first as the server knows it (an id), then,
+ * listing page by page so a long history costs one page of memory, by
+ * exact name or by unique id prefix.
+ */
+int
+cmd_resolve(struct cmd *cmd, const struct cmd_kind *kind, const char *ref,
+    struct json_object **out, struct ufo_error *err)
+{
+	struct json_object	*page = NULL, *items, *item, *byname, *byid;
+	const char		*id, *name, *next;
+	char			*path, *escaped, *before = NULL;
+	size_t			 i, n;
+	int			 rc = 0;
+
+	*out = NULL;
+	if (*ref == '\0')
+		return (err_set(err, UFO_EINVAL, "", "empty %s id",
+		    kind->noun));
+	escaped = client_path("%s", ref);
+	path = xprintf("%s/%s", kind->path, escaped);
+	free(escaped);
+	rc = client_get(cmd->client, path, out, err);
+	free(path);
+	if (rc == 0 && *out != NULL)
+		return (0);
+	if (rc == 0)
+		return (err_set(err, UFO_EINTERNAL, "", "%s %s: empty answer",
+		    kind->noun, ref));
+	/* A whole id the server does not know is no one's prefix. */
+	if (err->code != UFO_ENOTFOUND || (strncasecmp(ref, kind->prefix,
+	    strlen(kind->prefix)) == 0 && strlen(ref) >= strlen(kind->prefix) +
+	    CMD_ID_CHARS))
+		return (-1);
+
+	byname = json_object_new_array();
+	byid = json_object_new_array();
+	for (;;) {
+		path = xstrdup(kind->path);
+		client_query_add(&path, "limit", CMD_RESOLVE_PAGE);
+		if (before != NULL)
+			client_query_add(&path, "before", before);
+		rc = client_get(cmd->client, path, &page, err);
+		free(path);
+		if (rc == -1)
+			break;
+		if (page == NULL ||
+		    !json_object_object_get_ex(page, "items", &items) ||
+		    !json_object_is_type(items, json_type_array)) {
+			rc = err_set(err, UFO_EINTERNAL, "", "%s: the answer "
+			    "to GET %s has no \"items\" list",
+			    client_where(cmd->client), kind->path);
+			break;
+		}
+		n = json_object_array_length(items);
+		for (i = 0; i < n; i++) {
+			item = json_object_array_get_idx(items, i);
+			if ((id = jsonx_str(item, "id")) == NULL)
+				continue;
+			if (kind->name != NULL &&
+			    (name = jsonx_str(item, kind->name)) != NULL &&
+			    strcmp(name, ref) == 0)
+				json_object_array_add(byname,
+				    json_object_get(item));
+			else if (cmd_resolve_match(kind, id, ref))
+				json_object_array_add(byid,
+				    json_object_get(item));
+		}
+		if ((next = jsonx_str(page, "next")) == NULL || n == 0)
+			break;
+		if (before != NULL && strcmp(before, next) == 0) {
+			rc = err_set(err, UFO_EINTERNAL, "", "%s: GET %s "
+			    "returned the same page twice",
+			    client_where(cmd->client), kind->path);
+			break;
+		}
+		free(before);
+		before = xstrdup(next);
+		json_object_put(page);
+		page = NULL;
+	}
+	json_object_put(page);
+	free(before);
+
+	if (rc == 0) {
+		/* A name said in full beats an id that merely starts so. */
+		if (json_object_array_length(byname) > 1)
+			rc = cmd_resolve_ambiguous(kind, ref, byname, err);
+		else if (json_object_array_length(byname) == 1)
+			*out = json_object_get(json_object_array_get_idx(byname,
+			    0));
+		else if (json_object_array_length(byid) > 1)
+			rc = cmd_resolve_ambiguous(kind, ref, byid, err);
+		else if (json_object_array_length(byid) == 1)
+			*out = json_object_get(json_object_array_get_idx(byid,
+			    0));
+		else
+			rc = err_set(err, UFO_ENOTFOUND, "", "%s %s not found",
+			    kind->noun, ref);
+	}
+	json_object_put(byname);
+	json_object_put(byid);
+	return (rc);
+}
+
+/* An id as tables show it: a few characters after the type prefix. */
+char *
+cmd_short_id(const char *id)
+{
+	const char	*p;
+
+	if (id == NULL)
+		return (xstrdup("-"));
+	if ((p = strchr(id, '_')) != NULL)
+		id = p + 1;
+	return (xstrndup(id, CMD_SHORT_ID));
 }

@@ -17,6 +17,7 @@
 #include "error.h"
 
 struct client;
+struct client_config;
 struct cmd;
 
 /* Keys of long options without a one-letter form, above any char. */
@@ -40,7 +41,11 @@ enum cmd_opt {
 	CMD_OPT_TIMEOUT,
 	CMD_OPT_COLOR,
 	CMD_OPT_EXPIRES,
-	CMD_OPT_SINCE
+	CMD_OPT_SINCE,
+	CMD_OPT_USES,
+	CMD_OPT_TAG,
+	CMD_OPT_NAME,
+	CMD_OPT_UNITS
 };
 
 /* What exec returns; also the process exit status. */
@@ -80,6 +85,8 @@ struct cmd {
 	struct cmd_value	*values;	/* options, in given order */
 	size_t			 nvalues;
 	struct client		*client;	/* NULL for CMD_NOSERVER */
+	/* How client was made (run diff's raw download needs it). */
+	const struct client_config *config;
 	int			 json;		/* --json */
 };
 
@@ -101,6 +108,17 @@ extern const struct cmd_entry cmd_mission_show_entry;
 extern const struct cmd_entry cmd_pilot_create_entry;
 extern const struct cmd_entry cmd_pilot_list_entry;
 extern const struct cmd_entry cmd_pilot_show_entry;
+extern const struct cmd_entry cmd_run_list_entry;
+extern const struct cmd_entry cmd_run_show_entry;
+extern const struct cmd_entry cmd_run_logs_entry;
+extern const struct cmd_entry cmd_run_diff_entry;
+extern const struct cmd_entry cmd_run_cancel_entry;
+extern const struct cmd_entry cmd_run_retry_entry;
+extern const struct cmd_entry cmd_rover_code_entry;
+extern const struct cmd_entry cmd_rover_list_entry;
+extern const struct cmd_entry cmd_rover_show_entry;
+extern const struct cmd_entry cmd_rover_edit_entry;
+extern const struct cmd_entry cmd_rover_remove_entry;
 extern const struct cmd_entry cmd_label_list_entry;
 extern const struct cmd_entry cmd_label_create_entry;
 extern const struct cmd_entry cmd_token_create_entry;
@@ -122,6 +140,22 @@ void		 cmd_free(struct cmd *);
 const char	*cmd_get(const struct cmd *, int);
 size_t		 cmd_count(const struct cmd *, int);
 const char	*cmd_next(const struct cmd *, int, size_t *);
+
+/*
+ * A kind of object the user names by id, by a unique prefix of its id
+ * (with or without the type prefix) or, when name is set, by its name.
+ */
+struct cmd_kind {
+	const char	*noun;		/* "run", for messages */
+	const char	*path;		/* "/runs": GET path/ID, and the list */
+	const char	*prefix;	/* "run_" */
+	const char	*name;		/* a unique name key, or NULL */
+};
+
+/* tui/cmd.c: finding objects by what the user typed. */
+int		 cmd_resolve(struct cmd *, const struct cmd_kind *,
+		     const char *, struct json_object **, struct ufo_error *);
+char		*cmd_short_id(const char *);
 
 /* tui/cmd.c: messages and exit codes. */
 char		*cmd_usage_line(const struct cmd_entry *);

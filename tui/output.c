@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -47,6 +48,7 @@ struct output_table {
 	size_t			 indent;
 };
 
+/* Operation statuses, then run statuses, then rover states. */
 static const struct {
 	const char	*status;
 	const char	*sgr;
@@ -58,6 +60,15 @@ static const struct {
 	{ "done", "32" },
 	{ "blocked", "31" },
 	{ "cancelled", "2" },
+	{ "queued", "34" },
+	{ "claimed", "33" },
+	{ "running", "33" },
+	{ "succeeded", "32" },
+	{ "failed", "31" },
+	{ "online", "32" },
+	{ "busy", "33" },
+	{ "offline", "2" },
+	{ "revoked", "31" },
 };
 
 void
@@ -96,6 +107,12 @@ int
 output_colour(void)
 {
 	return (output.colour);
+}
+
+int
+output_utf8(void)
+{
+	return (output.utf8);
 }
 
 size_t
@@ -259,16 +276,85 @@ output_sgr(const char *text, const char *sgr)
 	free(clean);
 }
 
+size_t
+output_lines(const char *text, const char *first, const char *rest,
+    const char *sgr, size_t max)
+{
+	char	*clean, *line, *next;
+	size_t	 n = 0, left = 0;
+
+	clean = output_clean(text, 1);
+	for (line = clean; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (next == NULL && *line == '\0' && n > 0)
+			break;
+		if (max != 0 && n == max) {
+			left++;
+			continue;
+		}
+		fputs(n == 0 ? first : rest, stdout);
+		if (output.colour && sgr != NULL && *line != '\0')
+			printf("\033[%sm%s\033[0m\n", sgr, line);
+		else
+			printf("%s\n", line);
+		n++;
+	}
+	free(clean);
+	return (left);
+}
+
+int64_t
+output_time(const char *ts)
+{
+	struct tm	 tm;
+	time_t		 t;
+
+	if (ts == NULL)
+		return (-1);
+	memset(&tm, 0, sizeof tm);
+	if (strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return (-1);
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return (-1);
+	return ((int64_t)t);
+}
+
+char *
+output_span(int64_t secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 60)
+		return (xprintf("%llds", (long long)secs));
+	if (secs < 600)
+		return (xprintf("%lldm%02llds", (long long)(secs / 60),
+		    (long long)(secs % 60)));
+	if (secs < 3600)
+		return (xprintf("%lldm", (long long)(secs / 60)));
+	if (secs < 36000)
+		return (xprintf("%lldh%02lldm", (long long)(secs / 3600),
+		    (long long)(secs / 60 % 60)));
+	if (secs < 86400)
+		return (xprintf("%lldh", (long long)(secs / 3600)));
+	return (xprintf("%lldd", (long long)(secs / 86400)));
+}
+
 void
 output_field(const char *name, const char *value)
 {
-	char	*clean;
+	output_field_sgr(name, value, NULL);
+}
 
-	clean = output_clean(value != NULL && *value != '\0' ? value : "-", 0);
-	printf("%s:%*s %s\n", name, (int)(OUTPUT_FIELD_WIDTH -
+void
+output_field_sgr(const char *name, const char *value, const char *sgr)
+{
+	printf("%s:%*s ", name, (int)(OUTPUT_FIELD_WIDTH -
 	    (strlen(name) < OUTPUT_FIELD_WIDTH ? strlen(name) :
-	    OUTPUT_FIELD_WIDTH)), "", clean);
-	free(clean);
+	    OUTPUT_FIELD_WIDTH)), "");
+	output_sgr(value != NULL && *value != '\0' ? value : "-",
+	    value != NULL && *value != '\0' ? sgr : NULL);
+	putchar('\n');
 }
 
 void

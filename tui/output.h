@@ -8,6 +8,7 @@
 #define UFO_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -16,6 +17,12 @@
 #define OUTPUT_SGR_HEADING	"1"
 #define OUTPUT_SGR_CODE		"1"
 #define OUTPUT_SGR_DIM		"2"
+#define OUTPUT_SGR_ERROR	"31"
+#define OUTPUT_SGR_TOOL		"1"
+#define OUTPUT_SGR_DIFF_HEADER	"1"
+#define OUTPUT_SGR_DIFF_ADD	"32"
+#define OUTPUT_SGR_DIFF_DEL	"31"
+#define OUTPUT_SGR_DIFF_HUNK	"36"
 
 struct output_table;
 
@@ -23,6 +30,8 @@ struct output_table;
 void		 output_init(void);
 int		 output_tty(void);
 int		 output_colour(void);
+/* Whether the locale's characters are UTF-8 (arrows, ellipses). */
+int		 output_utf8(void);
 /* The terminal's width in columns (stdout a tty), else 0: do not cut. */
 size_t		 output_columns(void);
 
@@ -35,13 +44,28 @@ char		*output_clean(const char *, int);
 /* A printable copy cut to at most the given width, ending in an ellipsis. */
 char		*output_cut(const char *, size_t);
 
-/* The colour of an operation status, or NULL. */
+/* The colour of an operation or run status or a rover state, or NULL. */
 const char	*output_status_sgr(const char *);
 /* Prints text (printable) wrapped in the SGR when colour is on. */
 void		 output_sgr(const char *, const char *);
+/*
+ * Prints text line by line, the first line after one prefix and the
+ * others after another, each line wrapped in the SGR on its own (so a
+ * pager shows it too). At most max lines when max is not 0; returns how
+ * many were left out.
+ */
+size_t		 output_lines(const char *, const char *, const char *,
+		     const char *, size_t);
+
+/* Seconds since the epoch of an API timestamp, or -1. */
+int64_t		 output_time(const char *);
+/* A span of seconds, short: "45s", "3m05s", "12m", "2h05m", "3d". */
+char		*output_span(int64_t);
 
 /* "name:" padded, then the value ("-" when NULL). */
 void		 output_field(const char *, const char *);
+/* The same with the value in colour. */
+void		 output_field_sgr(const char *, const char *, const char *);
 /* A block of text, each line indented. */
 void		 output_text(const char *, const char *);
 

@@ -37,6 +37,17 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_pilot_create_entry,
 	&cmd_pilot_list_entry,
 	&cmd_pilot_show_entry,
+	&cmd_run_list_entry,
+	&cmd_run_show_entry,
+	&cmd_run_logs_entry,
+	&cmd_run_diff_entry,
+	&cmd_run_cancel_entry,
+	&cmd_run_retry_entry,
+	&cmd_rover_code_entry,
+	&cmd_rover_list_entry,
+	&cmd_rover_show_entry,
+	&cmd_rover_edit_entry,
+	&cmd_rover_remove_entry,
 	&cmd_label_list_entry,
 	&cmd_label_create_entry,
 	&cmd_token_create_entry,
@@ -442,6 +453,7 @@ main(int argc, char **argv)
 		retval = ufo_board(client, ufo_options.json);
 	else {
 		cmd.client = client;
+		cmd.config = &cf;
 		retval = entry->exec(&cmd);
 	}
 	client_free(client);

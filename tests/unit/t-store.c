@@ -853,7 +853,7 @@ t_validation(struct store *s, const struct store_actor *a)
 		    "labels", "label with a comma" },
 		{ "{\"title\":\"t\",\"labels\":\"bug\"}", UFO_EINVAL,
 		    "labels", "labels not an array" },
-		{ "{\"title\":\"t\",\"start\":false}", UFO_EINVAL, "start",
+		{ "{\"title\":\"t\",\"begin\":false}", UFO_EINVAL, "begin",
 		    "unknown field" },
 	};
 	static const struct {
@@ -909,7 +909,7 @@ t_validation(struct store *s, const struct store_actor *a)
 		    creates[i].name);
 		json_object_put(o);
 	}
-	ok(strstr(err.message, "start") != NULL, "message names the field");
+	ok(strstr(err.message, "begin") != NULL, "message names the field");
 	for (i = 0; i < sizeof updates / sizeof updates[0]; i++) {
 		o = call_ref(store_op_update, s, a, updates[i].ref,
 		    updates[i].body, &err);

@@ -55,9 +55,14 @@ struct client {
 	char			*token;
 	char			*fleet;
 	char			*where;
+	char			*progname;
+	char			**headers;
+	int			 bearer_always;
 	int			 verbose;
 	int			 autostart;
 	int			 unreachable;
+	long			 status;
+	long			 timeout;
 	volatile sig_atomic_t	*stop;
 	char			 errbuf[CURL_ERROR_SIZE];
 };
@@ -66,8 +71,9 @@ struct client {
 struct client_xfer {
 	const char	*method;
 	const char	*path;
-	const char	*body;		/* NULL: none */
+	const void	*body;		/* NULL: none */
 	size_t		 bodylen;
+	const char	*ctype;		/* NULL: JSON when there is a body */
 	const char	*accept;
 	int64_t		 last_id;	/* Last-Event-ID; 0 for none */
 	int		 stream;	/* no total time limit */
@@ -143,21 +149,28 @@ client_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 }
 
 /*
- * Masks anything that looks like a ufo token ("ufo_" and a long run of
- * base64url) down to the prefix listings show, so -v output and server
- * messages never put a secret on the terminal.
+ * Masks anything that looks like a ufo secret (a user token "ufo_", a
+ * rover token "ufor_" or an enrollment code "ufoenr_", then a long run of
+ * base64url) down to the 8 characters listings show, so -v output and
+ * server messages never put a secret on the terminal.
  */
 static char *
 client_redact(const char *in)
 {
+	static const char *const prefixes[] = { "ufo_", "ufor_", "ufoenr_" };
 	struct client_buf	 b = { 0 };
 	const char		*s = in, *t;
-	size_t			 n;
+	size_t			 n, i, plen;
 
 	while (*s != '\0') {
-		if (strncmp(s, "ufo_", 4) == 0 && (s == in ||
+		plen = 0;
+		for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+			if (strncmp(s, prefixes[i], strlen(prefixes[i])) == 0)
+				plen = strlen(prefixes[i]);
+		}
+		if (plen != 0 && (s == in ||
 		    strchr("/=: \"'", s[-1]) != NULL)) {
-			t = s + 4;
+			t = s + plen;
 			n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			    "abcdefghijklmnopqrstuvwxyz0123456789-_");
 			if (n >= 16) {
@@ -193,12 +206,16 @@ struct client *
 client_create(const struct client_config *cf)
 {
 	struct client	*c;
-	size_t		 len;
+	size_t		 len, n, i;
 
 	c = xcalloc(1, sizeof *c);
 	if ((c->curl = curl_easy_init()) == NULL)
 		fatalx("curl_easy_init failed");
-	if (cf->url != NULL) {
+	if (cf->url != NULL && strncmp(cf->url, "unix:", 5) == 0) {
+		/* unix:/path/to/ufod.sock: the socket, named like a URL. */
+		c->socket = xstrdup(cf->url + 5);
+		c->where = xprintf("socket %s", c->socket);
+	} else if (cf->url != NULL) {
 		c->url = xstrdup(cf->url);
 		/* The API prefix follows: "https://h/" must not double "/". */
 		len = strlen(c->url);
@@ -213,6 +230,13 @@ client_create(const struct client_config *cf)
 		c->token = xstrdup(cf->token);
 	if (cf->fleet != NULL)
 		c->fleet = xstrdup(cf->fleet);
+	c->progname = xstrdup(cf->progname != NULL ? cf->progname : "ufo");
+	for (n = 0; cf->headers != NULL && cf->headers[n] != NULL; n++)
+		;
+	c->headers = xcalloc(n + 1, sizeof *c->headers);
+	for (i = 0; i < n; i++)
+		c->headers[i] = xstrdup(cf->headers[i]);
+	c->bearer_always = cf->bearer_always;
 	c->verbose = cf->verbose;
 	c->autostart = cf->autostart;
 	return (c);
@@ -221,6 +245,8 @@ client_create(const struct client_config *cf)
 void
 client_free(struct client *c)
 {
+	size_t	 i;
+
 	if (c == NULL)
 		return;
 	curl_easy_cleanup(c->curl);
@@ -232,6 +258,10 @@ client_free(struct client *c)
 	}
 	free(c->fleet);
 	free(c->where);
+	free(c->progname);
+	for (i = 0; c->headers[i] != NULL; i++)
+		free(c->headers[i]);
+	free(c->headers);
 	free(c);
 }
 
@@ -271,6 +301,18 @@ client_unreachable(const struct client *c)
 	return (c->unreachable);
 }
 
+long
+client_status(const struct client *c)
+{
+	return (c->status);
+}
+
+void
+client_set_timeout(struct client *c, long seconds)
+{
+	c->timeout = seconds > 0 ? seconds : 0;
+}
+
 static struct curl_slist *
 client_header(struct curl_slist *list, const char *fmt, ...)
 {
@@ -301,8 +343,9 @@ client_transfer(struct client *c, struct client_xfer *x)
 	struct curl_slist	*h = NULL;
 	CURLcode		 rc = CURLE_OK;
 	CURL			*curl = c->curl;
-	char			*url, *shown;
+	char			*url, *shown, *agent;
 	double			 secs = 0;
+	size_t			 i;
 	int			 post;
 
 	curl_easy_reset(curl);
@@ -318,16 +361,20 @@ client_transfer(struct client *c, struct client_xfer *x)
 	h = client_header(h, "Accept: %s", x->accept);
 	/* No "Expect: 100-continue" round trip before larger bodies. */
 	h = client_header(h, "Expect:");
-	if (x->bodylen > 0)
+	if (x->ctype != NULL)
+		h = client_header(h, "Content-Type: %s", x->ctype);
+	else if (x->bodylen > 0)
 		h = client_header(h, "Content-Type: application/json");
 	else if (post) {
 		/* libcurl would claim a form; an empty body has no type. */
 		h = client_header(h, "Content-Type:");
 	}
-	if (c->url != NULL && c->token != NULL)
+	if ((c->url != NULL || c->bearer_always) && c->token != NULL)
 		h = client_header(h, "Authorization: Bearer %s", c->token);
 	if (c->fleet != NULL)
 		h = client_header(h, "%s: %s", UFO_FLEET_HEADER, c->fleet);
+	for (i = 0; c->headers[i] != NULL; i++)
+		h = client_header(h, "%s", c->headers[i]);
 	if (x->last_id > 0)
 		h = client_header(h, "Last-Event-ID: %lld",
 		    (long long)x->last_id);
@@ -342,7 +389,8 @@ client_transfer(struct client *c, struct client_xfer *x)
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	CLIENT_SETOPT(rc, curl, CURLOPT_HTTPHEADER, h);
-	CLIENT_SETOPT(rc, curl, CURLOPT_USERAGENT, "ufo/" PACKAGE_VERSION);
+	agent = xprintf("%s/%s", c->progname, PACKAGE_VERSION);
+	CLIENT_SETOPT(rc, curl, CURLOPT_USERAGENT, agent);
 	CLIENT_SETOPT(rc, curl, CURLOPT_NOSIGNAL, 1L);
 	CLIENT_SETOPT(rc, curl, CURLOPT_CONNECTTIMEOUT, CLIENT_CONNECT_TIMEOUT);
 	CLIENT_SETOPT(rc, curl, CURLOPT_ERRORBUFFER, c->errbuf);
@@ -352,8 +400,10 @@ client_transfer(struct client *c, struct client_xfer *x)
 		CLIENT_SETOPT(rc, curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		CLIENT_SETOPT(rc, curl, CURLOPT_LOW_SPEED_TIME,
 		    CLIENT_STREAM_IDLE);
-	} else
-		CLIENT_SETOPT(rc, curl, CURLOPT_TIMEOUT, CLIENT_TIMEOUT);
+	} else {
+		CLIENT_SETOPT(rc, curl, CURLOPT_TIMEOUT,
+		    c->timeout != 0 ? c->timeout : CLIENT_TIMEOUT);
+	}
 	if (c->stop != NULL) {
 		CLIENT_SETOPT(rc, curl, CURLOPT_XFERINFOFUNCTION,
 		    client_progress);
@@ -363,15 +413,15 @@ client_transfer(struct client *c, struct client_xfer *x)
 	if (post || x->body != NULL) {
 		CLIENT_SETOPT(rc, curl, CURLOPT_POSTFIELDS,
 		    x->body != NULL ? x->body : "");
-		CLIENT_SETOPT(rc, curl, CURLOPT_POSTFIELDSIZE,
-		    (long)x->bodylen);
+		CLIENT_SETOPT(rc, curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)x->bodylen);
 	}
 	if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "POST") != 0)
 		CLIENT_SETOPT(rc, curl, CURLOPT_CUSTOMREQUEST, x->method);
 
 	if (c->verbose) {
 		shown = client_redact(url);
-		fprintf(stderr, "ufo: %s %s%s%s\n", x->method, shown,
+		fprintf(stderr, "%s: %s %s%s%s\n", c->progname, x->method, shown,
 		    c->url == NULL ? " via " : "",
 		    c->url == NULL ? c->where : "");
 		free(shown);
@@ -386,12 +436,15 @@ client_transfer(struct client *c, struct client_xfer *x)
 		    CURLE_OK)
 			secs = 0;
 		if (x->status != 0)
-			fprintf(stderr, "ufo: HTTP %ld in %.1f ms\n",
-			    x->status, secs * 1000);
+			fprintf(stderr, "%s: HTTP %ld in %.1f ms\n",
+			    c->progname, x->status, secs * 1000);
 		else
-			fprintf(stderr, "ufo: %s\n", curl_easy_strerror(rc));
+			fprintf(stderr, "%s: %s\n", c->progname,
+			    curl_easy_strerror(rc));
 	}
+	c->status = x->status;
 	curl_slist_free_all(h);
+	free(agent);
 	free(url);
 	return (rc);
 }
@@ -457,6 +510,7 @@ client_perform(struct client *c, struct client_xfer *x,
 	int			 started, i;
 
 	c->unreachable = 0;
+	c->status = 0;
 	rc = client_transfer(c, x);
 	if (rc == CURLE_COULDNT_CONNECT && c->url == NULL && c->autostart &&
 	    (c->stop == NULL || !*c->stop)) {
@@ -549,6 +603,22 @@ client_request(struct client *c, const char *method, const char *path,
     struct json_object *body, struct json_object **out,
     struct ufo_error *err)
 {
+	const char	*s;
+
+	if (body == NULL) {
+		return (client_request_raw(c, method, path, NULL, 0, NULL, out,
+		    err));
+	}
+	s = jsonx_compact(body);
+	return (client_request_raw(c, method, path, s, strlen(s),
+	    "application/json", out, err));
+}
+
+int
+client_request_raw(struct client *c, const char *method, const char *path,
+    const void *body, size_t bodylen, const char *ctype,
+    struct json_object **out, struct ufo_error *err)
+{
 	struct client_buf	 buf = { .max = CLIENT_MAX_RESPONSE };
 	struct client_xfer	 x;
 	struct json_object	*obj;
@@ -560,10 +630,9 @@ client_request(struct client *c, const char *method, const char *path,
 	memset(&x, 0, sizeof x);
 	x.method = method;
 	x.path = path;
-	if (body != NULL) {
-		x.body = jsonx_compact(body);
-		x.bodylen = strlen(x.body);
-	}
+	x.body = body;
+	x.bodylen = bodylen;
+	x.ctype = ctype;
 	x.accept = "application/json";
 	x.write = client_write_buf;
 	x.arg = &buf;

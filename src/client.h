@@ -1,12 +1,17 @@
 /*
- * ufo's side of the API: JSON requests to ufod over its Unix socket or over
- * HTTP(S) with a bearer token, the event stream, and starting a local ufod
- * when none answers (like tmux starts its server).
+ * The client side of the API, shared by ufo and ufo-rover: JSON (or raw)
+ * requests to ufod over its Unix socket or over HTTP(S) with a bearer
+ * token, the event stream, and starting a local ufod when none answers
+ * (like tmux starts its server; only ufo asks for that).
+ *
+ * One struct client holds one curl handle: use it from one thread at a
+ * time. client_global_init runs once, before any thread starts.
  */
 #ifndef UFO_CLIENT_H
 #define UFO_CLIENT_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -17,9 +22,14 @@ struct client;
 
 struct client_config {
 	const char	*socket;	/* Unix socket path, when url is NULL */
-	const char	*url;		/* http(s)://host[:port] of a ufod */
+	/* http(s)://host[:port] of a ufod, or unix:/path/to/ufod.sock */
+	const char	*url;
 	const char	*token;		/* bearer token for url */
 	const char	*fleet;		/* Ufo-Fleet header, or NULL */
+	const char	*progname;	/* User-Agent and -v lines; NULL: "ufo" */
+	/* Extra "Name: value" header lines for every request, NULL-ended. */
+	const char *const *headers;
+	int		 bearer_always;	/* send the token on the socket too */
 	int		 verbose;	/* log requests on stderr */
 	int		 autostart;	/* start ufod when the socket is dead */
 };
@@ -52,6 +62,13 @@ const char	*client_socket(const struct client *);
 const char	*client_where(const struct client *);
 /* Whether the last failure was that nothing answered at all. */
 int		 client_unreachable(const struct client *);
+/* HTTP status of the last exchange; 0 when nothing answered. */
+long		 client_status(const struct client *);
+/*
+ * Total time limit in seconds of the requests that follow (a long-poll
+ * waits longer than a plain request); 0 restores the default.
+ */
+void		 client_set_timeout(struct client *, long);
 
 /*
  * One request: path is below /api/v1 and already escaped (client_path);
@@ -62,6 +79,10 @@ int		 client_unreachable(const struct client *);
 int		 client_request(struct client *, const char *, const char *,
 		     struct json_object *, struct json_object **,
 		     struct ufo_error *);
+/* Same, with a body of raw bytes of the given Content-Type. */
+int		 client_request_raw(struct client *, const char *,
+		     const char *, const void *, size_t, const char *,
+		     struct json_object **, struct ufo_error *);
 int		 client_get(struct client *, const char *,
 		     struct json_object **, struct ufo_error *);
 /*

@@ -1,0 +1,2380 @@
+/*
+ * ufo-bench: the dispatch benchmark of DESIGN §9. It starts a private ufod
+ * on a temp dir and drives it over its Unix socket with simulated rovers
+ * speaking the real protocol, then prints full run lifecycles a second,
+ * claim wake-up latency, claim latency against queue depth, and ufod's
+ * resident memory with thousands of parked claims.
+ *
+ * It speaks HTTP/1.1 itself instead of going through libcurl: one keep-alive
+ * connection per simulated rover, each request written in one piece, each
+ * answer read by its Content-Length. That is all ufod needs, costs the bench
+ * little CPU (it shares the machine with the ufod it measures) and scales to
+ * 10,000 connections driven by one epoll loop.
+ */
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "jsonx.h"
+#include "log.h"
+#include "protocol.h"
+#include "xmalloc.h"
+
+#define BENCH_CREATORS		2	/* create operations meanwhile */
+#define BENCH_QUEUERS		8	/* fill the deep queue */
+#define BENCH_ENROLLERS		4	/* enroll the idle rovers */
+#define BENCH_SAMPLES		200	/* claims timed at each queue depth */
+#define BENCH_SHALLOW		10	/* the shallow queue */
+#define BENCH_LC_WAIT		2	/* lifecycle claim wait, seconds */
+#define BENCH_WAKE_WAIT		30
+#define BENCH_IDLE_WAIT		120
+#define BENCH_PARK_MS		20	/* a claim parks before the create */
+#define BENCH_STALL_MS		30000	/* no claim for this long: lost runs */
+#define BENCH_START_MS		10000	/* ufod must answer /health by then */
+#define BENCH_SETTLE_MS		60000	/* idle claims must be parked by then */
+#define BENCH_STOP_MS		10000	/* SIGTERM, then SIGKILL */
+#define BENCH_FD_SPARE		512	/* descriptors beyond the idle claims */
+#define BENCH_HEADER_MAX	65536
+#define BENCH_EXAMPLES		5	/* discrepancies shown of each kind */
+
+#define NS_PER_MS		1000000ULL
+
+extern char **environ;
+
+static const char *const bench_phase_names[] = {
+	"lifecycle", "wake", "depth", "idle"
+};
+#define BENCH_NPHASES	4
+
+static struct {
+	char		*ufod;
+	unsigned	 rovers;
+	unsigned	 runs;
+	unsigned	 wake;
+	unsigned	 deep;
+	unsigned	 idle;
+	int		 only;		/* a phase, or -1 for all */
+	int		 keep;
+} opt = {
+	.rovers = 4,
+	.runs = 5000,
+	.wake = 200,
+	.deep = 100000,
+	.idle = 10000,
+	.only = -1,
+};
+
+static struct {
+	char		*dir;
+	char		*sock;
+	char		*db;
+	char		*log;
+	pid_t		 pid;		/* ufod, 0 once reaped */
+	int		 failed;	/* show ufod's log at exit */
+	pthread_mutex_t	 exit_lock;
+	sigset_t	 sigs;
+} bench = {
+	.exit_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* One keep-alive connection to ufod and the last answer read on it. */
+struct http {
+	int		 fd;
+	const char	*token;		/* a rover's; NULL: the owner */
+	int		 rover;		/* sends Ufo-Rover-Protocol */
+	char		*buf;
+	size_t		 len;
+	size_t		 size;
+	int		 status;
+	size_t		 hdrlen;
+	size_t		 bodylen;
+};
+
+/* Latencies in nanoseconds. */
+struct samples {
+	uint64_t	*v;
+	size_t		 n;
+	size_t		 size;
+};
+
+/* Operations created in parallel, each queueing a run for pilot:shell. */
+struct creators {
+	const char		*title;
+	size_t			 total;
+	size_t			 next;
+	char			**codes;	/* by index; NULL: not kept */
+	pthread_barrier_t	*start;
+};
+
+struct creator {
+	pthread_t		 thread;
+	struct http		 h;
+	struct creators		*cs;
+	struct samples		 s;
+};
+
+enum { REQ_CREATE, REQ_CLAIM, REQ_START, REQ_MESSAGES, REQ_FINISH, REQ_N };
+static const char *const bench_req_names[REQ_N] = {
+	"create", "claim", "start", "messages", "finish"
+};
+
+/* The lifecycle phase: shared counters and what each rover claimed. */
+static struct {
+	struct creators	 cs;
+	size_t		 claimed;
+	size_t		 finished;
+	size_t		 cap;
+	char		**claim_runs;
+	char		**claim_ops;
+	uint64_t	 end;
+	uint64_t	 progress;	/* when the last run was claimed */
+	char		*messages;	/* the batch of ten, as JSON */
+} lc;
+
+struct lc_rover {
+	pthread_t	 thread;
+	struct http	 h;
+	char		*token;
+	struct samples	 s[REQ_N];
+	pthread_barrier_t *start;
+};
+
+/* The idle phase's enrollers share a code and a counter. */
+struct enrollers {
+	const char	*code;
+	size_t		 total;
+	size_t		 next;
+	char		**tokens;
+};
+
+/* One of the idle phase's parked claims, driven by epoll. */
+struct idle_conn {
+	int		 fd;
+	char		*req;		/* until written */
+	size_t		 off;
+	size_t		 len;
+	int		 state;
+#define IDLE_SENDING	0
+#define IDLE_SENT	1
+#define IDLE_ANSWERED	2
+};
+
+static void	bench_cleanup(void);
+static void	bench_die(const char *, va_list, const char *)
+		    __attribute__((format(printf, 1, 0), noreturn));
+static void	bench_exit(int) __attribute__((noreturn));
+static void	bench_fatal(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+static void	bench_fatalx(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+static void	bench_out(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: ufo-bench [-h] [--rovers R] [--runs M] [--wake K] "
+	    "[--deep D] [--idle N]\n"
+	    "                 [--only lifecycle|wake|depth|idle] [--keep] "
+	    "[--ufod PATH]\n");
+}
+
+static uint64_t
+bench_now(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		bench_fatal("clock_gettime");
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+static void
+bench_sleep_ms(unsigned ms)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1) {
+		if (errno != EINTR)
+			bench_fatal("nanosleep");
+	}
+}
+
+static double
+bench_secs(uint64_t ns)
+{
+	return ((double)ns / 1e9);
+}
+
+/* A result line: flushed at once so a slow phase shows what is done. */
+static void
+bench_out(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (fflush(stdout) == EOF)
+		bench_fatal("stdout");
+}
+
+static void
+bench_vmsg(const char *fmt, va_list ap, const char *suffix)
+{
+	char	 msg[2048];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (suffix != NULL)
+		fprintf(stderr, "ufo-bench: %s: %s\n", msg, suffix);
+	else
+		fprintf(stderr, "ufo-bench: %s\n", msg);
+}
+
+/*
+ * The first failure wins: it takes the exit lock before saying anything,
+ * so the workers that fail after it (ufod went away under all of them) do
+ * not bury its message under theirs.
+ */
+static void
+bench_die(const char *fmt, va_list ap, const char *suffix)
+{
+	if (pthread_mutex_lock(&bench.exit_lock) != 0)
+		_exit(1);
+	bench_vmsg(fmt, ap, suffix);
+	bench.failed = 1;
+	bench_cleanup();
+	fflush(stdout);
+	fflush(stderr);
+	_exit(1);
+}
+
+static void
+bench_fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	bench_die(fmt, ap, strerror(saved));
+	va_end(ap);
+}
+
+static void
+bench_fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	bench_die(fmt, ap, NULL);
+	va_end(ap);
+}
+
+/* The end of ufod's log, to show why it failed. */
+static void
+bench_log_tail(void)
+{
+	char	 buf[2048];
+	ssize_t	 n;
+	off_t	 size;
+	int	 fd;
+
+	if (bench.log == NULL || (fd = open(bench.log, O_RDONLY)) == -1)
+		return;
+	if ((size = lseek(fd, 0, SEEK_END)) != -1 &&
+	    lseek(fd, size > (off_t)sizeof buf - 1 ?
+	    size - ((off_t)sizeof buf - 1) : 0, SEEK_SET) != -1 &&
+	    (n = read(fd, buf, sizeof buf - 1)) > 0) {
+		buf[n] = '\0';
+		fprintf(stderr, "ufo-bench: the end of ufod's log:\n%s%s", buf,
+		    buf[n - 1] == '\n' ? "" : "\n");
+	}
+	close(fd);
+}
+
+static int
+bench_unlink(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	if (remove(path) == -1)
+		fprintf(stderr, "ufo-bench: cannot remove %s: %s\n", path,
+		    strerror(errno));
+	return (0);
+}
+
+/* Stops ufod (TERM, then KILL) and removes the temp dir unless --keep. */
+static void
+bench_cleanup(void)
+{
+	uint64_t	 deadline;
+	pid_t		 r;
+	int		 status;
+
+	if (bench.pid > 0) {
+		r = waitpid(bench.pid, &status, WNOHANG);
+		if (r == bench.pid) {
+			if (WIFSIGNALED(status))
+				fprintf(stderr, "ufo-bench: ufod (pid %ld) was "
+				    "killed by signal %d\n", (long)bench.pid,
+				    WTERMSIG(status));
+			else
+				fprintf(stderr, "ufo-bench: ufod (pid %ld) "
+				    "exited with status %d\n", (long)bench.pid,
+				    WEXITSTATUS(status));
+			bench_log_tail();
+			bench.pid = 0;
+		} else {
+			if (bench.failed)
+				bench_log_tail();
+			if (kill(bench.pid, SIGTERM) == -1)
+				fprintf(stderr, "ufo-bench: kill ufod: %s\n",
+				    strerror(errno));
+		}
+	}
+	if (bench.pid > 0) {
+		deadline = bench_now() + BENCH_STOP_MS * NS_PER_MS;
+		while ((r = waitpid(bench.pid, &status, WNOHANG)) == 0 &&
+		    bench_now() < deadline)
+			bench_sleep_ms(10);
+		if (r == 0) {
+			fprintf(stderr, "ufo-bench: ufod did not stop within "
+			    "%d s; killing it\n", BENCH_STOP_MS / 1000);
+			if (kill(bench.pid, SIGKILL) == -1 ||
+			    waitpid(bench.pid, &status, 0) == -1)
+				fprintf(stderr, "ufo-bench: kill ufod: %s\n",
+				    strerror(errno));
+		}
+		bench.pid = 0;
+	}
+	if (bench.dir == NULL)
+		return;
+	if (opt.keep)
+		fprintf(stderr, "ufo-bench: kept %s\n", bench.dir);
+	else if (nftw(bench.dir, bench_unlink, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		fprintf(stderr, "ufo-bench: cannot remove %s: %s\n", bench.dir,
+		    strerror(errno));
+	free(bench.dir);
+	bench.dir = NULL;
+}
+
+/*
+ * Every way out goes through here. The first thread to arrive cleans up and
+ * ends the process; any other blocks on the lock until it is gone, so a
+ * failure that makes every worker fail at once cleans up once.
+ */
+static void
+bench_exit(int code)
+{
+	if (pthread_mutex_lock(&bench.exit_lock) != 0)
+		_exit(code);
+	bench_cleanup();
+	fflush(stdout);
+	fflush(stderr);
+	_exit(code);
+}
+
+/* libufo's fatal() calls exit(): clean up there too. */
+static void
+bench_atexit(void)
+{
+	if (pthread_mutex_trylock(&bench.exit_lock) == 0)
+		bench_cleanup();
+}
+
+/* SIGINT, SIGTERM and SIGHUP are blocked everywhere and taken here. */
+static void *
+bench_signals(void *arg)
+{
+	int	 sig;
+
+	if (sigwait(&bench.sigs, &sig) != 0)
+		return (NULL);
+	fprintf(stderr, "ufo-bench: interrupted (%s)\n", strsignal(sig));
+	bench_exit(128 + sig);
+}
+
+static void
+bench_barrier(pthread_barrier_t *b)
+{
+	int	 rc;
+
+	if (b == NULL)
+		return;
+	rc = pthread_barrier_wait(b);
+	if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD) {
+		errno = rc;
+		bench_fatal("pthread_barrier_wait");
+	}
+}
+
+static void
+bench_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int	 rc;
+
+	if ((rc = pthread_create(t, NULL, fn, arg)) != 0) {
+		errno = rc;
+		bench_fatal("pthread_create");
+	}
+}
+
+static void
+bench_join(pthread_t t)
+{
+	int	 rc;
+
+	if ((rc = pthread_join(t, NULL)) != 0) {
+		errno = rc;
+		bench_fatal("pthread_join");
+	}
+}
+
+static unsigned
+bench_number(const char *s, const char *name, unsigned min, unsigned max)
+{
+	char		*end;
+	unsigned long	 n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || !isdigit((unsigned char)*s) || *end != '\0' ||
+	    n < min || n > max) {
+		fprintf(stderr, "ufo-bench: --%s: \"%s\" is not a number from "
+		    "%u to %u\n", name, s, min, max);
+		usage(stderr);
+		exit(2);
+	}
+	return ((unsigned)n);
+}
+
+/* --- /proc --- */
+
+/* A "Key:   N kB" line of /proc/PID/status, in kB; -1 if missing. */
+static long
+proc_status_kb(pid_t pid, const char *key)
+{
+	char	 path[64], *line = NULL;
+	size_t	 size = 0, klen = strlen(key);
+	long	 kb = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	while (getline(&line, &size, f) != -1) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			kb = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return (kb);
+}
+
+/* A "key: N" line of /proc/PID/io (bytes); 0 if unreadable. */
+static uint64_t
+proc_io(pid_t pid, const char *key)
+{
+	char			 path[64], *line = NULL;
+	size_t			 size = 0, klen = strlen(key);
+	unsigned long long	 n = 0;
+	FILE			*f;
+
+	snprintf(path, sizeof path, "/proc/%ld/io", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	while (getline(&line, &size, f) != -1) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			n = strtoull(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ((uint64_t)n);
+}
+
+static double
+proc_rss_mb(pid_t pid)
+{
+	return ((double)proc_status_kb(pid, "VmRSS") / 1024.0);
+}
+
+/* User plus system CPU time of a process, in nanoseconds. */
+static uint64_t
+proc_cpu(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long		 ut, st;
+	ssize_t			 n;
+	long			 hz;
+	int			 fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		bench_fatal("%s", path);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		bench_fatalx("%s: cannot read it", path);
+	buf[n] = '\0';
+	/* After the command name: state, then ten fields, utime, stime. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		bench_fatalx("%s: unexpected format", path);
+	if ((hz = sysconf(_SC_CLK_TCK)) <= 0)
+		hz = 100;
+	return ((uint64_t)(ut + st) * (1000000000ULL / (uint64_t)hz));
+}
+
+static uint64_t
+bench_self_cpu(void)
+{
+	struct rusage	 ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		bench_fatal("getrusage");
+	return ((uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+	    1000000000ULL + (uint64_t)(ru.ru_utime.tv_usec +
+	    ru.ru_stime.tv_usec) * 1000ULL);
+}
+
+/* Open descriptors of a process: its connections, mostly. */
+static int
+proc_fds(pid_t pid)
+{
+	char		 path[64];
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.')
+			n++;
+	}
+	closedir(d);
+	return (n);
+}
+
+/* --- Samples --- */
+
+static void
+samples_add(struct samples *s, uint64_t ns)
+{
+	if (s->n == s->size) {
+		s->size = s->size == 0 ? 256 : s->size * 2;
+		s->v = xreallocarray(s->v, s->size, sizeof *s->v);
+	}
+	s->v[s->n++] = ns;
+}
+
+static void
+samples_append(struct samples *dst, const struct samples *src)
+{
+	size_t	 i;
+
+	for (i = 0; i < src->n; i++)
+		samples_add(dst, src->v[i]);
+}
+
+static int
+samples_cmp(const void *a, const void *b)
+{
+	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* The nearest-rank percentile in milliseconds; 100 is the maximum. */
+static double
+samples_ms(struct samples *s, double pct)
+{
+	size_t	 rank;
+
+	if (s->n == 0)
+		return (0);
+	qsort(s->v, s->n, sizeof *s->v, samples_cmp);
+	rank = (size_t)((pct / 100.0) * (double)s->n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > s->n)
+		rank = s->n;
+	return ((double)s->v[rank - 1] / 1e6);
+}
+
+static double
+samples_mean_ms(const struct samples *s)
+{
+	double	 sum = 0;
+	size_t	 i;
+
+	for (i = 0; i < s->n; i++)
+		sum += (double)s->v[i];
+	return (s->n == 0 ? 0 : sum / (double)s->n / 1e6);
+}
+
+static void
+samples_free(struct samples *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* --- HTTP over the Unix socket --- */
+
+static int
+http_connect(struct http *h, const char *token, int rover)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, saved;
+
+	memset(h, 0, sizeof *h);
+	h->fd = -1;
+	h->token = token;
+	h->rover = rover;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
+	    bench.sock) >= sizeof sun.sun_path)
+		bench_fatalx("socket path too long: %s", bench.sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		bench_fatal("socket");
+	while (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	h->fd = fd;
+	return (0);
+}
+
+static void
+http_open(struct http *h, const char *token, int rover)
+{
+	if (http_connect(h, token, rover) == -1)
+		bench_fatal("connect %s", bench.sock);
+}
+
+static void
+http_close(struct http *h)
+{
+	if (h->fd != -1 && close(h->fd) == -1)
+		bench_fatal("close");
+	free(h->buf);
+	h->buf = NULL;
+	h->fd = -1;
+}
+
+static int
+http_write(int fd, const char *p, size_t n)
+{
+	ssize_t	 w;
+
+	while (n > 0) {
+		if ((w = send(fd, p, n, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return (0);
+}
+
+/*
+ * A request as ufo and ufo-rover write it: JSON with its type and length,
+ * rovers with their token and protocol. The socket's owner needs no token.
+ */
+static char *
+http_format(const char *token, int rover, const char *method,
+    const char *path, const char *body, size_t *len)
+{
+	char	*req, clen[64], proto[64];
+	int	 n;
+
+	clen[0] = proto[0] = '\0';
+	if (body != NULL || strcmp(method, "GET") != 0)
+		snprintf(clen, sizeof clen, "Content-Length: %zu\r\n",
+		    body != NULL ? strlen(body) : 0);
+	if (rover)
+		snprintf(proto, sizeof proto, "%s: %d\r\n",
+		    UFO_ROVER_PROTOCOL_HEADER, UFO_ROVER_PROTOCOL);
+	n = xasprintf(&req, "%s %s%s HTTP/1.1\r\n"
+	    "Host: localhost\r\n"
+	    "User-Agent: ufo-bench/" PACKAGE_VERSION "\r\n"
+	    "Accept: application/json\r\n"
+	    "%s%s%s"
+	    "%s"
+	    "%s"
+	    "%s"
+	    "\r\n"
+	    "%s",
+	    method, UFO_API_PREFIX, path,
+	    token != NULL ? "Authorization: Bearer " : "",
+	    token != NULL ? token : "", token != NULL ? "\r\n" : "",
+	    proto,
+	    body != NULL ? "Content-Type: application/json\r\n" : "",
+	    clen, body != NULL ? body : "");
+	*len = (size_t)n;
+	return (req);
+}
+
+static int
+http_send(struct http *h, const char *method, const char *path,
+    const char *body)
+{
+	char	*req;
+	size_t	 len;
+	int	 rc;
+
+	req = http_format(h->token, h->rover, method, path, body, &len);
+	rc = http_write(h->fd, req, len);
+	free(req);
+	return (rc);
+}
+
+/* Reads what is there (once); 0 at end of file. */
+static ssize_t
+http_fill(struct http *h)
+{
+	ssize_t	 n;
+
+	if (h->size - h->len < 4096) {
+		h->size = h->size == 0 ? 16384 : h->size * 2;
+		h->buf = xrealloc(h->buf, h->size);
+	}
+	do
+		n = read(h->fd, h->buf + h->len, h->size - h->len);
+	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		h->len += (size_t)n;
+	return (n);
+}
+
+/* 1 when a whole answer is buffered, 0 when more is needed, -1 if bad. */
+static int
+http_parse(struct http *h)
+{
+	const char		*end, *line, *eol, *hend;
+	unsigned long long	 clen = 0;
+	int			 have_clen = 0, status;
+
+	if (h->len == 0 ||
+	    (end = memmem(h->buf, h->len, "\r\n\r\n", 4)) == NULL)
+		return (h->len > BENCH_HEADER_MAX ? -1 : 0);
+	hend = end + 4;
+	if (h->len < 12 || memcmp(h->buf, "HTTP/1.", 7) != 0 ||
+	    !isdigit((unsigned char)h->buf[9]) ||
+	    !isdigit((unsigned char)h->buf[10]) ||
+	    !isdigit((unsigned char)h->buf[11]))
+		return (-1);
+	status = (h->buf[9] - '0') * 100 + (h->buf[10] - '0') * 10 +
+	    (h->buf[11] - '0');
+	line = (const char *)memchr(h->buf, '\n', (size_t)(hend - h->buf)) + 1;
+	while (line < end) {
+		eol = memchr(line, '\n', (size_t)(hend - line));
+		if (strncasecmp(line, "Content-Length:", 15) == 0) {
+			clen = strtoull(line + 15, NULL, 10);
+			have_clen = 1;
+		} else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0)
+			return (-1);	/* only streams are chunked */
+		line = eol + 1;
+	}
+	if (!have_clen && status != 204 && status != 304)
+		return (-1);
+	if (h->len - (size_t)(hend - h->buf) < clen)
+		return (0);
+	h->status = status;
+	h->hdrlen = (size_t)(hend - h->buf);
+	h->bodylen = (size_t)clen;
+	return (1);
+}
+
+/* Drops the answer just parsed from the buffer. */
+static void
+http_consume(struct http *h)
+{
+	size_t	 used = h->hdrlen + h->bodylen;
+
+	memmove(h->buf, h->buf + used, h->len - used);
+	h->len -= used;
+	h->hdrlen = h->bodylen = 0;
+}
+
+static int
+http_recv(struct http *h)
+{
+	ssize_t	 n;
+
+	for (;;) {
+		switch (http_parse(h)) {
+		case 1:
+			return (0);
+		case -1:
+			errno = EPROTO;
+			return (-1);
+		}
+		if ((n = http_fill(h)) == 0)
+			errno = ECONNRESET;
+		if (n <= 0)
+			return (-1);
+	}
+}
+
+/* The answer parsed by http_parse: dies unless its status is want. */
+static struct json_object *
+http_answer(struct http *h, const char *method, const char *path, int want)
+{
+	struct json_object	*json = NULL;
+	struct ufo_error	 err;
+	int			 n;
+
+	if (h->status != want) {
+		n = h->bodylen > 1000 ? 1000 : (int)h->bodylen;
+		bench_fatalx("%s %s: status %d, expected %d: %.*s", method,
+		    path, h->status, want, n, h->buf + h->hdrlen);
+	}
+	if (h->bodylen > 0 && (json = jsonx_parse(h->buf + h->hdrlen,
+	    h->bodylen, &err)) == NULL)
+		bench_fatalx("%s %s: %s", method, path, err.message);
+	http_consume(h);
+	return (json);
+}
+
+/* One request and its answer; dies unless the status is want. */
+static struct json_object *
+bench_call(struct http *h, const char *method, const char *path,
+    const char *body, int want)
+{
+	if (http_send(h, method, path, body) == -1 || http_recv(h) == -1)
+		bench_fatal("%s %s", method, path);
+	return (http_answer(h, method, path, want));
+}
+
+static const char *
+bench_str(struct json_object *o, const char *key, const char *what)
+{
+	const char	*s;
+
+	if (o == NULL || (s = jsonx_str(o, key)) == NULL)
+		bench_fatalx("%s: the answer has no \"%s\"", what, key);
+	return (s);
+}
+
+/* --- ufod --- */
+
+static char *
+bench_default_ufod(void)
+{
+	char	 exe[PATH_MAX], *slash;
+	ssize_t	 n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) == -1)
+		bench_fatal("readlink /proc/self/exe");
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	return (xprintf("%s/../src/ufod", exe));
+}
+
+static void
+bench_mkdir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) == -1)
+		bench_fatal("mkdir %s", path);
+}
+
+/* A fresh HOME with its XDG dirs, so ufod reads no one's ufo.conf. */
+static void
+bench_tempdir(void)
+{
+	const char	*tmp;
+	char		*p;
+
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	p = xprintf("%s/ufo-bench.XXXXXX", tmp);
+	if (mkdtemp(p) == NULL)
+		bench_fatal("mkdtemp %s", p);
+	bench.dir = p;
+	p = xprintf("%s/.config", bench.dir);
+	bench_mkdir(p, 0700);
+	free(p);
+	p = xprintf("%s/.local", bench.dir);
+	bench_mkdir(p, 0700);
+	free(p);
+	p = xprintf("%s/.local/share", bench.dir);
+	bench_mkdir(p, 0700);
+	free(p);
+	p = xprintf("%s/xdg-run", bench.dir);
+	bench_mkdir(p, 0700);
+	free(p);
+	bench.sock = xprintf("%s/ufod.sock", bench.dir);
+	bench.db = xprintf("%s/ufod.db", bench.dir);
+	bench.log = xprintf("%s/ufod.log", bench.dir);
+}
+
+static int
+bench_env_ours(const char *e)
+{
+	static const char *const names[] = {
+		"HOME=", "XDG_CONFIG_HOME=", "XDG_DATA_HOME=",
+		"XDG_RUNTIME_DIR=", "UFO_"
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strncmp(e, names[i], strlen(names[i])) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * ufod runs in its own process group, so ^C reaches only the bench, which
+ * then stops ufod in order; on Linux it also dies with the bench.
+ */
+static void
+bench_spawn(void)
+{
+	char		**env, *argv[7];
+	size_t		 n, i, j;
+	sigset_t	 none;
+	int		 logfd, nullfd;
+	pid_t		 pid;
+
+	for (n = 0; environ[n] != NULL; n++)
+		/* nothing */;
+	env = xcalloc(n + 5, sizeof *env);
+	for (i = j = 0; i < n; i++) {
+		if (!bench_env_ours(environ[i]))
+			env[j++] = xstrdup(environ[i]);
+	}
+	env[j++] = xprintf("HOME=%s", bench.dir);
+	env[j++] = xprintf("XDG_CONFIG_HOME=%s/.config", bench.dir);
+	env[j++] = xprintf("XDG_DATA_HOME=%s/.local/share", bench.dir);
+	env[j++] = xprintf("XDG_RUNTIME_DIR=%s/xdg-run", bench.dir);
+	argv[0] = opt.ufod;
+	argv[1] = (char *)"-f";
+	argv[2] = (char *)"-s";
+	argv[3] = bench.sock;
+	argv[4] = (char *)"-D";
+	argv[5] = bench.db;
+	argv[6] = NULL;
+	if (sigemptyset(&none) == -1)
+		bench_fatal("sigemptyset");
+
+	if ((logfd = open(bench.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		bench_fatal("%s", bench.log);
+	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		bench_fatal("/dev/null");
+	switch (pid = fork()) {
+	case -1:
+		bench_fatal("fork");
+	case 0:
+		/* Only async-signal-safe calls from here to execve. */
+		if (sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
+		    setpgid(0, 0) == -1 ||
+#ifdef __linux__
+		    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+#endif
+		    dup2(nullfd, STDIN_FILENO) == -1 ||
+		    dup2(logfd, STDOUT_FILENO) == -1 ||
+		    dup2(logfd, STDERR_FILENO) == -1)
+			_exit(127);
+		execve(opt.ufod, argv, env);
+		_exit(127);
+	}
+	bench.pid = pid;
+	close(logfd);
+	close(nullfd);
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+static void
+bench_wait_health(void)
+{
+	struct http		 h;
+	struct json_object	*json;
+	uint64_t		 deadline;
+	int			 status;
+
+	deadline = bench_now() + BENCH_START_MS * NS_PER_MS;
+	for (;;) {
+		if (waitpid(bench.pid, &status, WNOHANG) == bench.pid) {
+			bench.pid = 0;
+			bench_log_tail();
+			bench_fatalx("ufod exited at start (status %d)",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		}
+		if (http_connect(&h, NULL, 0) == 0) {
+			json = bench_call(&h, "GET", "/health", NULL, 200);
+			json_object_put(json);
+			http_close(&h);
+			return;
+		}
+		if (errno != ENOENT && errno != ECONNREFUSED)
+			bench_fatal("connect %s", bench.sock);
+		if (bench_now() > deadline) {
+			bench_log_tail();
+			bench_fatalx("ufod did not answer on %s within %d s",
+			    bench.sock, BENCH_START_MS / 1000);
+		}
+		bench_sleep_ms(10);
+	}
+}
+
+/*
+ * ufod inherits our limit on descriptors: raise it before it starts to
+ * what the idle claims need, and say so when the hard limit forbids it.
+ * Returns how many idle claims fit.
+ */
+static unsigned
+bench_rlimit(unsigned idle)
+{
+	struct rlimit	 rl, want;
+	rlim_t		 need = (rlim_t)idle + BENCH_FD_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		bench_fatal("getrlimit");
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return (idle);
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			bench_fatal("setrlimit RLIMIT_NOFILE %llu",
+			    (unsigned long long)need);
+		return (idle);
+	}
+	want.rlim_cur = want.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return (idle);
+	fprintf(stderr, "ufo-bench: --idle %u needs %llu descriptors but the "
+	    "hard limit is %llu and only root can raise it (%s); raise it "
+	    "with `ulimit -Hn %llu` as root or in limits.conf\n", idle,
+	    (unsigned long long)need, (unsigned long long)rl.rlim_max,
+	    strerror(errno), (unsigned long long)need);
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		bench_fatal("setrlimit RLIMIT_NOFILE");
+	idle = rl.rlim_max > BENCH_FD_SPARE ?
+	    (unsigned)(rl.rlim_max - BENCH_FD_SPARE) : 0;
+	fprintf(stderr, "ufo-bench: measuring %u idle claims instead\n", idle);
+	return (idle);
+}
+
+/* --- Rovers and operations --- */
+
+static char *
+bench_code(struct http *owner, size_t uses)
+{
+	struct json_object	*json;
+	char			*body, *code;
+
+	body = xprintf("{\"uses\":%zu}", uses);
+	json = bench_call(owner, "POST", "/rover-codes", body, 201);
+	code = xstrdup(bench_str(json, "code", "POST /rover-codes"));
+	json_object_put(json);
+	free(body);
+	return (code);
+}
+
+/* Enrolls a rover that runs one pilot kind; returns its token. */
+static char *
+bench_enroll(struct http *h, const char *code, const char *name,
+    const char *kind)
+{
+	struct json_object	*json;
+	char			*body, *token;
+
+	body = xprintf("{\"code\":\"%s\",\"name\":\"%s\","
+	    "\"auto_tags\":[\"pilot:%s\"],\"units\":1,\"version\":\"bench\","
+	    "\"host\":\"bench\"}", code, name, kind);
+	json = bench_call(h, "POST", "/rover/enroll", body, 201);
+	token = xstrdup(bench_str(json, "token", "POST /rover/enroll"));
+	json_object_put(json);
+	free(body);
+	return (token);
+}
+
+/* One rover of its own over a fresh code. */
+static char *
+bench_enroll_one(struct http *owner, const char *name, const char *kind)
+{
+	struct http	 h;
+	char		*code, *token;
+
+	code = bench_code(owner, 1);
+	http_open(&h, NULL, 1);
+	token = bench_enroll(&h, code, name, kind);
+	http_close(&h);
+	free(code);
+	return (token);
+}
+
+static char *
+bench_create_body(const char *title, size_t n)
+{
+	return (xprintf("{\"mission\":\"UFO\",\"title\":\"%s %zu\","
+	    "\"body\":\"true\",\"assignee\":\"pilot:shell\"}", title, n));
+}
+
+/* Creates an operation assigned to pilot:shell; returns its code. */
+static char *
+bench_create(struct http *owner, const char *title, size_t n)
+{
+	struct json_object	*json;
+	char			*body, *code;
+
+	body = bench_create_body(title, n);
+	json = bench_call(owner, "POST", "/operations", body, 201);
+	code = xstrdup(bench_str(json, "code", "POST /operations"));
+	json_object_put(json);
+	free(body);
+	return (code);
+}
+
+static struct json_object *
+bench_claim(struct http *h, const char *kind, int wait)
+{
+	char			 body[128];
+
+	snprintf(body, sizeof body, "{\"wait\":%d,\"auto_tags\":"
+	    "[\"pilot:%s\"],\"free_units\":1}", wait, kind);
+	return (bench_call(h, "POST", "/rover/claim", body, 200));
+}
+
+/* The run of a claim's answer, or NULL when the claim came back empty. */
+static struct json_object *
+bench_claimed(struct json_object *json)
+{
+	struct json_object	*run;
+
+	if (!json_object_object_get_ex(json, "run", &run))
+		bench_fatalx("POST /rover/claim: the answer has no \"run\"");
+	return (run);
+}
+
+static const char *
+bench_claimed_op(struct json_object *run)
+{
+	struct json_object	*op;
+
+	if (!json_object_object_get_ex(run, "operation", &op))
+		bench_fatalx("POST /rover/claim: the run has no \"operation\"");
+	return (bench_str(op, "code", "POST /rover/claim"));
+}
+
+/* A step of a claimed run: start, messages or finish. */
+static void
+bench_step(struct http *h, const char *id, const char *step,
+    const char *body)
+{
+	struct json_object	*json;
+	char			*path;
+
+	path = xprintf("/rover/runs/%s/%s", id, step);
+	json = bench_call(h, "POST", path, body, 200);
+	json_object_put(json);
+	free(path);
+}
+
+static char *
+bench_finish_body(int64_t attempt)
+{
+	return (xprintf("{\"attempt\":%lld,\"status\":\"succeeded\","
+	    "\"exit_code\":0,\"final_message\":\"Done.\",\"usage\":"
+	    "{\"input_tokens\":1200,\"output_tokens\":340,"
+	    "\"cost_usd\":0.0123}}", (long long)attempt));
+}
+
+/* Takes a claimed run to its end without telemetry. */
+static void
+bench_complete(struct http *h, struct json_object *run)
+{
+	const char	*id;
+	char		*body;
+	int64_t		 attempt;
+
+	id = bench_str(run, "id", "POST /rover/claim");
+	attempt = jsonx_int(run, "attempt", 1);
+	body = xprintf("{\"attempt\":%lld}", (long long)attempt);
+	bench_step(h, id, "start", body);
+	free(body);
+	body = bench_finish_body(attempt);
+	bench_step(h, id, "finish", body);
+	free(body);
+}
+
+static void *
+bench_creator(void *arg)
+{
+	struct creator		*c = arg;
+	struct creators		*cs = c->cs;
+	struct json_object	*json;
+	char			*body;
+	uint64_t		 t0;
+	size_t			 i;
+
+	bench_barrier(cs->start);
+	for (;;) {
+		i = __atomic_fetch_add(&cs->next, 1, __ATOMIC_RELAXED);
+		if (i >= cs->total)
+			break;
+		body = bench_create_body(cs->title, i + 1);
+		t0 = bench_now();
+		json = bench_call(&c->h, "POST", "/operations", body, 201);
+		samples_add(&c->s, bench_now() - t0);
+		if (cs->codes != NULL)
+			cs->codes[i] = xstrdup(bench_str(json, "code",
+			    "POST /operations"));
+		json_object_put(json);
+		free(body);
+	}
+	return (NULL);
+}
+
+/* Creates cs->total operations over n connections; returns the time. */
+static uint64_t
+bench_create_many(struct creators *cs, unsigned n)
+{
+	struct creator	*c;
+	uint64_t	 t0;
+	unsigned	 i;
+
+	c = xcalloc(n, sizeof *c);
+	t0 = bench_now();
+	for (i = 0; i < n; i++) {
+		c[i].cs = cs;
+		http_open(&c[i].h, NULL, 0);
+		bench_thread(&c[i].thread, bench_creator, &c[i]);
+	}
+	for (i = 0; i < n; i++) {
+		bench_join(c[i].thread);
+		http_close(&c[i].h);
+		samples_free(&c[i].s);
+	}
+	free(c);
+	return (bench_now() - t0);
+}
+
+/* --- Lifecycles --- */
+
+/* Ten messages as a pilot sends them, one of each kind and some text. */
+static char *
+lc_messages(void)
+{
+	static const char *const msgs[] = {
+	    "{\"type\":\"thinking\",\"data\":{\"text\":\"Reading the "
+	    "operation.\"}}",
+	    "{\"type\":\"text\",\"data\":{\"text\":\"I will run the "
+	    "command.\"}}",
+	    "{\"type\":\"tool_use\",\"data\":{\"id\":\"t1\",\"name\":\"Bash\","
+	    "\"input\":{\"command\":\"true\"}}}",
+	    "{\"type\":\"tool_result\",\"data\":{\"id\":\"t1\",\"output\":\"\","
+	    "\"is_error\":false}}",
+	    "{\"type\":\"log\",\"data\":{\"line\":\"bench: step 1 of 2\"}}",
+	    "{\"type\":\"tool_use\",\"data\":{\"id\":\"t2\",\"name\":\"Read\","
+	    "\"input\":{\"path\":\"README\"}}}",
+	    "{\"type\":\"tool_result\",\"data\":{\"id\":\"t2\",\"output\":"
+	    "\"ufo is a terminal-first operations console.\","
+	    "\"is_error\":false}}",
+	    "{\"type\":\"log\",\"data\":{\"line\":\"bench: step 2 of 2\"}}",
+	    "{\"type\":\"text\",\"data\":{\"text\":\"Done.\"}}",
+	    "{\"type\":\"usage\",\"data\":{\"input_tokens\":1200,"
+	    "\"output_tokens\":340,\"cost_usd\":0.0123}}",
+	};
+	char	*out, *next, *m;
+	size_t	 i;
+
+	out = xstrdup("[");
+	for (i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+		/* Insert the sequence number before the type. */
+		m = xprintf("{\"seq\":%zu,%s", i + 1, msgs[i] + 1);
+		next = xprintf("%s%s%s", out, i == 0 ? "" : ",", m);
+		free(m);
+		free(out);
+		out = next;
+	}
+	next = xprintf("%s]", out);
+	free(out);
+	return (next);
+}
+
+static void
+lc_timed_step(struct lc_rover *r, int type, const char *id, const char *step,
+    const char *body)
+{
+	uint64_t	 t0;
+
+	t0 = bench_now();
+	bench_step(&r->h, id, step, body);
+	samples_add(&r->s[type], bench_now() - t0);
+}
+
+/* A rover: claim, start, ten messages, finish, until every run is taken. */
+static void *
+lc_rover_main(void *arg)
+{
+	struct lc_rover		*r = arg;
+	struct json_object	*json, *run;
+	char			*id, *body;
+	uint64_t		 t0, t1;
+	size_t			 slot;
+	int64_t			 attempt;
+
+	bench_barrier(r->start);
+	while (__atomic_load_n(&lc.claimed, __ATOMIC_ACQUIRE) < lc.cs.total) {
+		t0 = bench_now();
+		json = bench_claim(&r->h, "shell", BENCH_LC_WAIT);
+		t1 = bench_now();
+		if ((run = bench_claimed(json)) == NULL) {
+			json_object_put(json);
+			/* Nothing for a long time: runs were lost; stop. */
+			if (__atomic_load_n(&lc.cs.next, __ATOMIC_RELAXED) >=
+			    lc.cs.total && t1 - __atomic_load_n(&lc.progress,
+			    __ATOMIC_RELAXED) > BENCH_STALL_MS * NS_PER_MS)
+				break;
+			continue;
+		}
+		__atomic_store_n(&lc.progress, t1, __ATOMIC_RELAXED);
+		samples_add(&r->s[REQ_CLAIM], t1 - t0);
+		id = xstrdup(bench_str(run, "id", "POST /rover/claim"));
+		attempt = jsonx_int(run, "attempt", 1);
+		slot = __atomic_fetch_add(&lc.claimed, 1, __ATOMIC_ACQ_REL);
+		if (slot < lc.cap) {
+			lc.claim_runs[slot] = xstrdup(id);
+			lc.claim_ops[slot] = xstrdup(bench_claimed_op(run));
+		}
+		json_object_put(json);
+
+		body = xprintf("{\"attempt\":%lld}", (long long)attempt);
+		lc_timed_step(r, REQ_START, id, "start", body);
+		free(body);
+		body = xprintf("{\"attempt\":%lld,\"messages\":%s}",
+		    (long long)attempt, lc.messages);
+		lc_timed_step(r, REQ_MESSAGES, id, "messages", body);
+		free(body);
+		body = bench_finish_body(attempt);
+		lc_timed_step(r, REQ_FINISH, id, "finish", body);
+		free(body);
+		free(id);
+		if (__atomic_add_fetch(&lc.finished, 1, __ATOMIC_ACQ_REL) ==
+		    lc.cs.total)
+			__atomic_store_n(&lc.end, bench_now(),
+			    __ATOMIC_RELEASE);
+	}
+	return (NULL);
+}
+
+static int
+lc_strcmp(const void *a, const void *b)
+{
+	const char	*x = *(const char *const *)a;
+	const char	*y = *(const char *const *)b;
+
+	if (x == NULL || y == NULL)
+		return (x == NULL ? (y == NULL ? 0 : -1) : 1);
+	return (strcmp(x, y));
+}
+
+static int
+lc_bsearch(char **sorted, size_t n, const char *key)
+{
+	return (bsearch(&key, sorted, n, sizeof *sorted, lc_strcmp) != NULL);
+}
+
+/* Reports the first few strings of a kind of discrepancy. */
+static void
+lc_report(const char *what, size_t count, char **examples, size_t n)
+{
+	size_t	 i;
+
+	printf("lifecycle: FAILED: %zu %s:", count, what);
+	for (i = 0; i < n && i < BENCH_EXAMPLES; i++)
+		printf(" %s", examples[i]);
+	bench_out("%s", count > n || n > BENCH_EXAMPLES ? " …" : "");
+}
+
+/*
+ * Every operation created must have had its run claimed once and finished
+ * once: compares what the rovers saw with what ufod lists.
+ */
+static int
+lc_verify(struct http *owner)
+{
+	static const char *const others[] = {
+		"queued", "claimed", "running", "failed", "cancelled"
+	};
+	struct json_object	*json, *items, *run, *v;
+	char			**created, **claimed, **done, **bad, *path;
+	char			*before = NULL;
+	size_t			 total = lc.cs.total, nclaimed, ndone = 0;
+	size_t			 i, n, nbad, sizedone = 1024, badmsg = 0;
+	size_t			 nmsgs = 0, attempts = 0;
+	const char		*op, *id;
+	int			 failed = 0;
+
+	nclaimed = lc.claimed < lc.cap ? lc.claimed : lc.cap;
+	created = xcalloc(total, sizeof *created);
+	memcpy(created, lc.cs.codes, total * sizeof *created);
+	qsort(created, total, sizeof *created, lc_strcmp);
+	claimed = xcalloc(nclaimed + 1, sizeof *claimed);
+	bad = xcalloc(nclaimed + total + 1, sizeof *bad);
+
+	/* Claimed twice: the same run id handed out more than once. */
+	memcpy(claimed, lc.claim_runs, nclaimed * sizeof *claimed);
+	qsort(claimed, nclaimed, sizeof *claimed, lc_strcmp);
+	for (i = 1, nbad = 0; i < nclaimed; i++) {
+		if (strcmp(claimed[i], claimed[i - 1]) == 0)
+			bad[nbad++] = claimed[i];
+	}
+	if (nbad > 0) {
+		lc_report("runs claimed twice", nbad, bad, nbad);
+		failed = 1;
+	}
+	/* Lost: an operation whose run no rover ever claimed. */
+	memcpy(claimed, lc.claim_ops, nclaimed * sizeof *claimed);
+	qsort(claimed, nclaimed, sizeof *claimed, lc_strcmp);
+	for (i = 0, nbad = 0; i < total; i++) {
+		if (created[i] == NULL || !lc_bsearch(claimed, nclaimed,
+		    created[i]))
+			bad[nbad++] = created[i] != NULL ? created[i] : "?";
+	}
+	if (nbad > 0) {
+		lc_report("operations whose run was never claimed", nbad, bad,
+		    nbad);
+		failed = 1;
+	}
+	for (i = 1, nbad = 0; i < nclaimed; i++) {
+		if (strcmp(claimed[i], claimed[i - 1]) == 0)
+			bad[nbad++] = claimed[i];
+	}
+	if (nbad > 0) {
+		lc_report("operations claimed more than once", nbad, bad, nbad);
+		failed = 1;
+	}
+
+	/* What ufod says: every run succeeded, once, with its messages. */
+	done = xcalloc(sizedone, sizeof *done);
+	for (;;) {
+		if (before == NULL)
+			path = xprintf("/runs?status=succeeded&limit=1000");
+		else
+			path = xprintf("/runs?status=succeeded&limit=1000"
+			    "&before=%s", before);
+		json = bench_call(owner, "GET", path, NULL, 200);
+		free(path);
+		if (!json_object_object_get_ex(json, "items", &items) ||
+		    !json_object_is_type(items, json_type_array))
+			bench_fatalx("GET /runs: the answer has no items");
+		n = json_object_array_length(items);
+		for (i = 0; i < n; i++) {
+			run = json_object_array_get_idx(items, i);
+			op = bench_str(run, "operation", "GET /runs");
+			if (ndone == sizedone) {
+				sizedone *= 2;
+				done = xreallocarray(done, sizedone,
+				    sizeof *done);
+			}
+			done[ndone++] = xstrdup(op);
+			if (jsonx_int(run, "attempt", 1) != 1)
+				attempts++;
+			if (json_object_object_get_ex(run, "messages", &v)) {
+				nmsgs++;
+				if (json_object_get_int64(v) != 10)
+					badmsg++;
+			}
+		}
+		free(before);
+		before = NULL;
+		if (json_object_object_get_ex(json, "next", &v) && v != NULL &&
+		    n > 0)
+			before = xstrdup(json_object_get_string(v));
+		json_object_put(json);
+		if (before == NULL)
+			break;
+	}
+	qsort(done, ndone, sizeof *done, lc_strcmp);
+	bad = xreallocarray(bad, ndone + total + 1, sizeof *bad);
+	for (i = 1, nbad = 0; i < ndone; i++) {
+		if (strcmp(done[i], done[i - 1]) == 0)
+			bad[nbad++] = done[i];
+	}
+	if (nbad > 0) {
+		lc_report("operations with more than one succeeded run", nbad,
+		    bad, nbad);
+		failed = 1;
+	}
+	for (i = 0, nbad = 0; i < total; i++) {
+		if (created[i] != NULL && !lc_bsearch(done, ndone, created[i]))
+			bad[nbad++] = created[i];
+	}
+	if (nbad > 0) {
+		lc_report("operations without a succeeded run", nbad, bad,
+		    nbad);
+		failed = 1;
+	}
+	if (ndone != total) {
+		bench_out("lifecycle: FAILED: ufod lists %zu succeeded runs "
+		    "for %zu operations", ndone, total);
+		failed = 1;
+	}
+	if (attempts > 0) {
+		bench_out("lifecycle: FAILED: %zu succeeded runs are not "
+		    "attempt 1", attempts);
+		failed = 1;
+	}
+	if (badmsg > 0) {
+		bench_out("lifecycle: FAILED: %zu succeeded runs do not have "
+		    "10 messages", badmsg);
+		failed = 1;
+	}
+	for (i = 0; i < sizeof others / sizeof others[0]; i++) {
+		path = xprintf("/runs?status=%s&limit=1", others[i]);
+		json = bench_call(owner, "GET", path, NULL, 200);
+		if (json_object_object_get_ex(json, "items", &items) &&
+		    json_object_array_length(items) > 0) {
+			run = json_object_array_get_idx(items, 0);
+			id = jsonx_str(run, "id");
+			op = jsonx_str(run, "operation");
+			bench_out("lifecycle: FAILED: runs are left %s, "
+			    "for example %s of %s", others[i],
+			    id != NULL ? id : "?", op != NULL ? op : "?");
+			failed = 1;
+		}
+		json_object_put(json);
+		free(path);
+	}
+	if (!failed)
+		bench_out("lifecycle: verify ok: %zu operations, %zu runs "
+		    "claimed once each, %zu succeeded%s, none lost", total,
+		    nclaimed, ndone, nmsgs == ndone ? " with 10 messages each" :
+		    "");
+
+	for (i = 0; i < ndone; i++)
+		free(done[i]);
+	free(done);
+	free(bad);
+	free(claimed);
+	free(created);
+	return (failed ? -1 : 0);
+}
+
+static int
+phase_lifecycle(struct http *owner)
+{
+	pthread_barrier_t	 barrier;
+	struct lc_rover		*rv;
+	struct creator		*cr;
+	struct samples		 all[REQ_N];
+	uint64_t		 t0, cpu0, self0, ufod_cpu, self_cpu, end;
+	uint64_t		 io0, io;
+	char			*code, *name, line[512];
+	size_t			 len, i;
+	unsigned		 nthreads, j;
+	int			 rc, k;
+
+	memset(&lc, 0, sizeof lc);
+	memset(all, 0, sizeof all);
+	lc.cs.title = "bench lifecycle";
+	lc.cs.total = opt.runs;
+	lc.cs.codes = xcalloc(opt.runs, sizeof *lc.cs.codes);
+	lc.cs.start = &barrier;
+	lc.cap = (size_t)opt.runs * 2;
+	lc.claim_runs = xcalloc(lc.cap, sizeof *lc.claim_runs);
+	lc.claim_ops = xcalloc(lc.cap, sizeof *lc.claim_ops);
+	lc.messages = lc_messages();
+
+	/* One multi-use code for the rovers; each then its own connection. */
+	code = bench_code(owner, opt.rovers);
+	rv = xcalloc(opt.rovers, sizeof *rv);
+	for (j = 0; j < opt.rovers; j++) {
+		name = xprintf("bench-%u", j + 1);
+		http_open(&rv[j].h, NULL, 1);
+		rv[j].token = bench_enroll(&rv[j].h, code, name, "shell");
+		rv[j].h.token = rv[j].token;
+		rv[j].start = &barrier;
+		free(name);
+	}
+	free(code);
+	cr = xcalloc(BENCH_CREATORS, sizeof *cr);
+	for (j = 0; j < BENCH_CREATORS; j++) {
+		cr[j].cs = &lc.cs;
+		http_open(&cr[j].h, NULL, 0);
+	}
+
+	nthreads = opt.rovers + BENCH_CREATORS + 1;
+	if ((rc = pthread_barrier_init(&barrier, NULL, nthreads)) != 0) {
+		errno = rc;
+		bench_fatal("pthread_barrier_init");
+	}
+	for (j = 0; j < opt.rovers; j++)
+		bench_thread(&rv[j].thread, lc_rover_main, &rv[j]);
+	for (j = 0; j < BENCH_CREATORS; j++)
+		bench_thread(&cr[j].thread, bench_creator, &cr[j]);
+	cpu0 = proc_cpu(bench.pid);
+	io0 = proc_io(bench.pid, "write_bytes");
+	self0 = bench_self_cpu();
+	t0 = bench_now();
+	lc.progress = t0;
+	bench_barrier(&barrier);
+	for (j = 0; j < BENCH_CREATORS; j++)
+		bench_join(cr[j].thread);
+	for (j = 0; j < opt.rovers; j++)
+		bench_join(rv[j].thread);
+	end = lc.end != 0 ? lc.end : bench_now();
+	ufod_cpu = proc_cpu(bench.pid) - cpu0;
+	io = proc_io(bench.pid, "write_bytes") - io0;
+	self_cpu = bench_self_cpu() - self0;
+	if ((rc = pthread_barrier_destroy(&barrier)) != 0) {
+		errno = rc;
+		bench_fatal("pthread_barrier_destroy");
+	}
+
+	bench_out("lifecycle: %zu of %u runs, %u rovers, %d creators: "
+	    "%.0f lifecycles/s (%.2f s)", lc.finished, opt.runs, opt.rovers,
+	    BENCH_CREATORS, (double)lc.finished / bench_secs(end - t0),
+	    bench_secs(end - t0));
+	for (j = 0; j < BENCH_CREATORS; j++)
+		samples_append(&all[REQ_CREATE], &cr[j].s);
+	for (j = 0; j < opt.rovers; j++) {
+		for (k = REQ_CLAIM; k < REQ_N; k++)
+			samples_append(&all[k], &rv[j].s[k]);
+	}
+	len = 0;
+	line[0] = '\0';
+	for (k = 0; k < REQ_N; k++) {
+		len += (size_t)snprintf(line + len, sizeof line - len,
+		    "%s %s %.2f/%.2f/%.2f", k == 0 ? "" : ",",
+		    bench_req_names[k], samples_mean_ms(&all[k]),
+		    samples_ms(&all[k], 50), samples_ms(&all[k], 99));
+		if (len >= sizeof line)
+			break;
+	}
+	bench_out("lifecycle: ms a request, mean/p50/p99:%s", line);
+	bench_out("lifecycle: ufod CPU %.2f s (%.0f us a lifecycle, %.0f%% "
+	    "of one core), %.0f KB written to disk a lifecycle; bench CPU "
+	    "%.2f s", bench_secs(ufod_cpu), lc.finished > 0 ?
+	    (double)ufod_cpu / 1e3 / (double)lc.finished : 0,
+	    100.0 * (double)ufod_cpu / (double)(end - t0), lc.finished > 0 ?
+	    (double)io / 1024.0 / (double)lc.finished : 0,
+	    bench_secs(self_cpu));
+
+	rc = lc_verify(owner);
+
+	for (k = 0; k < REQ_N; k++)
+		samples_free(&all[k]);
+	for (j = 0; j < opt.rovers; j++) {
+		http_close(&rv[j].h);
+		free(rv[j].token);
+		for (k = 0; k < REQ_N; k++)
+			samples_free(&rv[j].s[k]);
+	}
+	free(rv);
+	for (j = 0; j < BENCH_CREATORS; j++) {
+		http_close(&cr[j].h);
+		samples_free(&cr[j].s);
+	}
+	free(cr);
+	for (i = 0; i < lc.cs.total; i++)
+		free(lc.cs.codes[i]);
+	for (i = 0; i < lc.cap; i++) {
+		free(lc.claim_runs[i]);
+		free(lc.claim_ops[i]);
+	}
+	free(lc.cs.codes);
+	free(lc.claim_runs);
+	free(lc.claim_ops);
+	free(lc.messages);
+	return (rc);
+}
+
+/* --- Wake-up --- */
+
+/* The wake phase's reader: blocks on the parked claim's socket. */
+static struct {
+	struct http	 rv;
+	sem_t		 go;
+	sem_t		 done;
+	int		 stop;
+	uint64_t	 answered;
+} wk;
+
+static void
+wake_sem_wait(sem_t *sem)
+{
+	while (sem_wait(sem) == -1) {
+		if (errno != EINTR)
+			bench_fatal("sem_wait");
+	}
+}
+
+static void *
+wake_reader(void *arg)
+{
+	for (;;) {
+		wake_sem_wait(&wk.go);
+		if (wk.stop)
+			break;
+		if (http_recv(&wk.rv) == -1)
+			bench_fatal("POST /rover/claim");
+		wk.answered = bench_now();
+		if (sem_post(&wk.done) == -1)
+			bench_fatal("sem_post");
+	}
+	return (NULL);
+}
+
+/*
+ * A claim parks with nothing queued; then one run is queued. The latency is
+ * from the create's answer (the run is committed) to the claim's answer.
+ * Each answer is timed by a thread blocked reading it, so neither waits for
+ * the other to be read; a claim may well answer before the create does.
+ */
+static int
+phase_wake(struct http *owner)
+{
+	struct json_object	*json, *run;
+	struct samples		 wake = { 0 }, e2e = { 0 };
+	pthread_t		 reader;
+	uint64_t		 t0, t1;
+	char			*token, *body, *code, claim[128];
+	const char		*op;
+	unsigned		 k, early = 0;
+
+	token = bench_enroll_one(owner, "bench-wake", "shell");
+	memset(&wk, 0, sizeof wk);
+	http_open(&wk.rv, token, 1);
+	if (sem_init(&wk.go, 0, 0) == -1 || sem_init(&wk.done, 0, 0) == -1)
+		bench_fatal("sem_init");
+	bench_thread(&reader, wake_reader, NULL);
+	snprintf(claim, sizeof claim, "{\"wait\":%d,\"auto_tags\":"
+	    "[\"pilot:shell\"],\"free_units\":1}", BENCH_WAKE_WAIT);
+	for (k = 0; k < opt.wake; k++) {
+		if (http_send(&wk.rv, "POST", "/rover/claim", claim) == -1)
+			bench_fatal("POST /rover/claim");
+		if (sem_post(&wk.go) == -1)
+			bench_fatal("sem_post");
+		bench_sleep_ms(BENCH_PARK_MS);
+
+		body = bench_create_body("bench wake", k + 1);
+		t0 = bench_now();
+		if (http_send(owner, "POST", "/operations", body) == -1 ||
+		    http_recv(owner) == -1)
+			bench_fatal("POST /operations");
+		t1 = bench_now();
+		free(body);
+		json = http_answer(owner, "POST", "/operations", 201);
+		code = xstrdup(bench_str(json, "code", "POST /operations"));
+		json_object_put(json);
+
+		wake_sem_wait(&wk.done);
+		json = http_answer(&wk.rv, "POST", "/rover/claim", 200);
+		if (wk.answered < t0)
+			bench_fatalx("a claim answered with nothing queued");
+		if ((run = bench_claimed(json)) == NULL)
+			bench_fatalx("the parked claim came back empty after "
+			    "%s was queued", code);
+		if (strcmp((op = bench_claimed_op(run)), code) != 0)
+			bench_fatalx("the parked claim took %s, not %s", op,
+			    code);
+		if (wk.answered < t1)
+			early++;
+		samples_add(&wake, wk.answered > t1 ? wk.answered - t1 : 0);
+		samples_add(&e2e, wk.answered - t0);
+		bench_complete(&wk.rv, run);
+		json_object_put(json);
+		free(code);
+	}
+	wk.stop = 1;
+	if (sem_post(&wk.go) == -1)
+		bench_fatal("sem_post");
+	bench_join(reader);
+	if (sem_destroy(&wk.go) == -1 || sem_destroy(&wk.done) == -1)
+		bench_fatal("sem_destroy");
+
+	bench_out("wake: %u parked claims woken by a queued run: p50 %.3f ms, "
+	    "p99 %.3f ms, max %.3f ms after the create's answer (%u of %u "
+	    "answered before it: 0)", opt.wake, samples_ms(&wake, 50),
+	    samples_ms(&wake, 99), samples_ms(&wake, 100), early, opt.wake);
+	bench_out("wake: create sent -> parked claim answered: p50 %.3f ms, "
+	    "p99 %.3f ms, max %.3f ms", samples_ms(&e2e, 50),
+	    samples_ms(&e2e, 99), samples_ms(&e2e, 100));
+	samples_free(&wake);
+	samples_free(&e2e);
+	http_close(&wk.rv);
+	free(token);
+	return (0);
+}
+
+/* --- Queue depth --- */
+
+/* Times n claims (wait=0); each claimed run is finished, maybe replaced. */
+static void
+depth_sample(struct http *owner, struct http *rv, unsigned n, int replace,
+    struct samples *s)
+{
+	struct json_object	*json, *run;
+	uint64_t		 t0;
+	unsigned		 i;
+
+	for (i = 0; i < n; i++) {
+		t0 = bench_now();
+		json = bench_claim(rv, "shell", 0);
+		samples_add(s, bench_now() - t0);
+		if ((run = bench_claimed(json)) == NULL)
+			bench_fatalx("a claim found nothing with runs queued");
+		bench_complete(rv, run);
+		json_object_put(json);
+		if (replace)
+			free(bench_create(owner, "bench depth", i + 1));
+	}
+}
+
+/*
+ * Times n claims (wait=0) by a rover that can take none of the queued runs,
+ * as most of an idle fleet: they must cost as little with a deep queue.
+ */
+static void
+depth_miss(struct http *rv, unsigned n, struct samples *s)
+{
+	struct json_object	*json;
+	uint64_t		 t0;
+	unsigned		 i;
+
+	for (i = 0; i < n; i++) {
+		t0 = bench_now();
+		json = bench_claim(rv, "command", 0);
+		samples_add(s, bench_now() - t0);
+		if (bench_claimed(json) != NULL)
+			bench_fatalx("a pilot:command rover claimed a run");
+		json_object_put(json);
+	}
+}
+
+static int
+phase_depth(struct http *owner)
+{
+	struct http	 rv, other;
+	struct creators	 cs;
+	struct samples	 shallow = { 0 }, deep = { 0 };
+	struct samples	 miss_shallow = { 0 }, miss_deep = { 0 };
+	uint64_t	 took;
+	char		*token, *token_other;
+	unsigned	 i, n, fill;
+
+	token = bench_enroll_one(owner, "bench-depth", "shell");
+	http_open(&rv, token, 1);
+	token_other = bench_enroll_one(owner, "bench-depth-other", "command");
+	http_open(&other, token_other, 1);
+	for (i = 0; i < BENCH_SHALLOW; i++)
+		free(bench_create(owner, "bench shallow", i + 1));
+	depth_sample(owner, &rv, BENCH_SAMPLES, 1, &shallow);
+	depth_miss(&other, BENCH_SAMPLES, &miss_shallow);
+	bench_out("depth: %d queued: claim p50 %.3f ms, p99 %.3f ms, max "
+	    "%.3f ms (%d claims, wait=0)", BENCH_SHALLOW,
+	    samples_ms(&shallow, 50), samples_ms(&shallow, 99),
+	    samples_ms(&shallow, 100), BENCH_SAMPLES);
+
+	fill = opt.deep > BENCH_SHALLOW ? opt.deep - BENCH_SHALLOW : 0;
+	memset(&cs, 0, sizeof cs);
+	cs.title = "bench deep";
+	cs.total = fill;
+	took = bench_create_many(&cs, BENCH_QUEUERS);
+	bench_out("depth: queued %u more runs in %.1f s (%.0f/s, %d "
+	    "connections)", fill, bench_secs(took),
+	    (double)fill / bench_secs(took), BENCH_QUEUERS);
+
+	n = opt.deep < BENCH_SAMPLES ? opt.deep : BENCH_SAMPLES;
+	depth_sample(owner, &rv, n, 0, &deep);
+	bench_out("depth: %u queued: claim p50 %.3f ms, p99 %.3f ms, max "
+	    "%.3f ms (%u claims, wait=0); p50 x%.2f, p99 x%.2f of %d queued",
+	    opt.deep, samples_ms(&deep, 50), samples_ms(&deep, 99),
+	    samples_ms(&deep, 100), n,
+	    samples_ms(&deep, 50) / samples_ms(&shallow, 50),
+	    samples_ms(&deep, 99) / samples_ms(&shallow, 99), BENCH_SHALLOW);
+	depth_miss(&other, BENCH_SAMPLES, &miss_deep);
+	bench_out("depth: a rover none of them fits (pilot:command): claim "
+	    "p50 %.3f ms, p99 %.3f ms with %d queued; p50 %.3f ms, p99 %.3f "
+	    "ms with %u queued", samples_ms(&miss_shallow, 50),
+	    samples_ms(&miss_shallow, 99), BENCH_SHALLOW,
+	    samples_ms(&miss_deep, 50), samples_ms(&miss_deep, 99), opt.deep);
+	samples_free(&shallow);
+	samples_free(&deep);
+	samples_free(&miss_shallow);
+	samples_free(&miss_deep);
+	http_close(&rv);
+	http_close(&other);
+	free(token);
+	free(token_other);
+	return (0);
+}
+
+/* --- Idle parked claims --- */
+
+static void *
+idle_enroller(void *arg)
+{
+	struct enrollers	*es = arg;
+	struct http		 h;
+	char			 name[32];
+	size_t			 i;
+
+	http_open(&h, NULL, 1);
+	for (;;) {
+		i = __atomic_fetch_add(&es->next, 1, __ATOMIC_RELAXED);
+		if (i >= es->total)
+			break;
+		snprintf(name, sizeof name, "idle-%zu", i + 1);
+		/*
+		 * pilot:command, which no operation here is assigned to:
+		 * the runs left queued by the depth phase must not wake
+		 * these.
+		 */
+		es->tokens[i] = bench_enroll(&h, es->code, name, "command");
+	}
+	http_close(&h);
+	return (NULL);
+}
+
+/* Writes what is left of a connection's request; 1 once all is sent. */
+static int
+idle_write(struct idle_conn *c)
+{
+	ssize_t	 w;
+
+	while (c->off < c->len) {
+		w = send(c->fd, c->req + c->off, c->len - c->off,
+		    MSG_NOSIGNAL);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return (0);
+			bench_fatal("send");
+		}
+		c->off += (size_t)w;
+	}
+	free(c->req);
+	c->req = NULL;
+	c->state = IDLE_SENT;
+	return (1);
+}
+
+/* A claim answered although nothing could be claimed: note how. */
+static void
+idle_answered(struct idle_conn *c, int ep, unsigned *answered, char *first,
+    size_t size)
+{
+	char	 buf[512];
+	ssize_t	 n;
+
+	do
+		n = read(c->fd, buf, sizeof buf - 1);
+	while (n == -1 && errno == EINTR);
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	if (first[0] == '\0')
+		snprintf(first, size, "%s", n > 0 ? buf : "(closed)");
+	if (epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL) == -1)
+		bench_fatal("epoll_ctl");
+	if (close(c->fd) == -1)
+		bench_fatal("close");
+	c->fd = -1;
+	c->state = IDLE_ANSWERED;
+	(*answered)++;
+}
+
+/*
+ * Opens n connections from one thread, each with a claim (wait=120) that
+ * parks in ufod. A non-blocking connect to a Unix socket whose backlog is
+ * full fails with EAGAIN: those are retried once ufod has accepted more.
+ */
+static void
+idle_park(struct idle_conn *conns, char **tokens, unsigned n, int ep,
+    unsigned *answered, char *first, size_t size)
+{
+	struct sockaddr_un	 sun;
+	struct epoll_event	 ev, evs[256];
+	struct idle_conn	*c;
+	uint64_t		 deadline;
+	unsigned		 next = 0, sent = 0;
+	char			 body[128];
+	int			 fd, i, nev;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
+	    bench.sock) >= sizeof sun.sun_path)
+		bench_fatalx("socket path too long: %s", bench.sock);
+	snprintf(body, sizeof body, "{\"wait\":%d,\"auto_tags\":"
+	    "[\"pilot:command\"],\"free_units\":1}", BENCH_IDLE_WAIT);
+	deadline = bench_now() + BENCH_SETTLE_MS * NS_PER_MS;
+	while (sent + *answered < n) {
+		while (next < n) {
+			fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+			    SOCK_CLOEXEC, 0);
+			if (fd == -1)
+				bench_fatal("socket (connection %u)", next + 1);
+			if (connect(fd, (struct sockaddr *)&sun,
+			    sizeof sun) == -1) {
+				if (errno != EAGAIN && errno != EINTR)
+					bench_fatal("connect (connection %u)",
+					    next + 1);
+				close(fd);
+				break;
+			}
+			c = &conns[next++];
+			c->fd = fd;
+			c->req = http_format(tokens[next - 1], 1, "POST",
+			    "/rover/claim", body, &c->len);
+			memset(&ev, 0, sizeof ev);
+			ev.events = EPOLLIN | EPOLLRDHUP;
+			ev.data.ptr = c;
+			if (!idle_write(c))
+				ev.events |= EPOLLOUT;
+			else
+				sent++;
+			if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
+				bench_fatal("epoll_ctl");
+		}
+		nev = epoll_wait(ep, evs, 256, next < n ? 1 : 100);
+		if (nev == -1) {
+			if (errno == EINTR)
+				continue;
+			bench_fatal("epoll_wait");
+		}
+		for (i = 0; i < nev; i++) {
+			c = evs[i].data.ptr;
+			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
+			    EPOLLERR)) {
+				if (c->state == IDLE_SENT)
+					sent--;
+				idle_answered(c, ep, answered, first, size);
+				continue;
+			}
+			if ((evs[i].events & EPOLLOUT) &&
+			    c->state == IDLE_SENDING && idle_write(c)) {
+				sent++;
+				ev.events = EPOLLIN | EPOLLRDHUP;
+				ev.data.ptr = c;
+				if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd,
+				    &ev) == -1)
+					bench_fatal("epoll_ctl");
+			}
+		}
+		if (bench_now() > deadline)
+			bench_fatalx("only %u of %u claims sent in %d s", sent,
+			    n, BENCH_SETTLE_MS / 1000);
+	}
+}
+
+/*
+ * Waits until ufod holds every connection and is done with them: it has at
+ * least that many descriptors, and neither their count nor its CPU time
+ * changed for 300 ms. (A count taken before parking is no baseline: ufod
+ * may not yet have closed connections the bench just closed.)
+ */
+static void
+idle_settle(int ep, unsigned n, unsigned *answered, char *first,
+    size_t size)
+{
+	struct epoll_event	 evs[64];
+	uint64_t		 deadline, cpu, last_cpu = 0;
+	int			 i, nev, still = 0, fds, last_fds = -1;
+
+	deadline = bench_now() + BENCH_SETTLE_MS * NS_PER_MS;
+	for (;;) {
+		nev = epoll_wait(ep, evs, 64, 100);
+		if (nev == -1 && errno != EINTR)
+			bench_fatal("epoll_wait");
+		for (i = 0; i < nev; i++)
+			idle_answered(evs[i].data.ptr, ep, answered, first,
+			    size);
+		fds = proc_fds(bench.pid);
+		cpu = proc_cpu(bench.pid);
+		still = cpu == last_cpu && fds == last_fds ? still + 1 : 0;
+		last_cpu = cpu;
+		last_fds = fds;
+		if (fds >= (int)(n - *answered) && still >= 3)
+			return;
+		if (bench_now() > deadline) {
+			bench_out("idle: ufod still busy after %d s (%d "
+			    "descriptors)", BENCH_SETTLE_MS / 1000, fds);
+			return;
+		}
+	}
+}
+
+static int
+phase_idle(struct http *owner, unsigned n)
+{
+	struct enrollers	 es;
+	struct idle_conn	*conns;
+	pthread_t		 th[BENCH_ENROLLERS];
+	struct json_object	*json;
+	struct samples		 health = { 0 };
+	uint64_t		 t0, took;
+	double			 rss0, rss1, rss2, rss3;
+	long			 hwm;
+	char			 first[512];
+	unsigned		 i, answered = 0;
+	int			 ep, fds1, fds2;
+
+	if (n == 0) {
+		bench_out("idle: skipped (no descriptors to spare)");
+		return (0);
+	}
+	rss0 = proc_rss_mb(bench.pid);
+
+	memset(&es, 0, sizeof es);
+	es.total = n;
+	es.tokens = xcalloc(n, sizeof *es.tokens);
+	es.code = bench_code(owner, n);
+	t0 = bench_now();
+	for (i = 0; i < BENCH_ENROLLERS; i++)
+		bench_thread(&th[i], idle_enroller, &es);
+	for (i = 0; i < BENCH_ENROLLERS; i++)
+		bench_join(th[i]);
+	took = bench_now() - t0;
+	rss1 = proc_rss_mb(bench.pid);
+	bench_out("idle: enrolled %u rovers with one %u-use code in %.1f s "
+	    "(%.0f/s); ufod RSS %.1f MB before, %.1f MB after", n, n,
+	    bench_secs(took), (double)n / bench_secs(took), rss0, rss1);
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		bench_fatal("epoll_create1");
+	conns = xcalloc(n, sizeof *conns);
+	first[0] = '\0';
+	t0 = bench_now();
+	idle_park(conns, es.tokens, n, ep, &answered, first, sizeof first);
+	took = bench_now() - t0;
+	idle_settle(ep, n, &answered, first, sizeof first);
+	fds1 = proc_fds(bench.pid);
+	rss2 = proc_rss_mb(bench.pid);
+	hwm = proc_status_kb(bench.pid, "VmHWM");
+	for (i = 0; i < 20; i++) {
+		t0 = bench_now();
+		json = bench_call(owner, "GET", "/health", NULL, 200);
+		samples_add(&health, bench_now() - t0);
+		json_object_put(json);
+	}
+	bench_out("idle: %u claims parked (wait=%d), sent in %.1f s: ufod "
+	    "RSS %.1f MB (+%.1f MB, %.1f KB a claim), peak %.1f MB, %d "
+	    "descriptors", n - answered, BENCH_IDLE_WAIT, bench_secs(took),
+	    rss2, rss2 - rss1, n > answered ? (rss2 - rss1) * 1024.0 /
+	    (double)(n - answered) : 0, (double)hwm / 1024.0, fds1);
+	bench_out("idle: GET /health with them parked: p50 %.3f ms, max "
+	    "%.3f ms", samples_ms(&health, 50), samples_ms(&health, 100));
+	if (answered > 0)
+		bench_out("idle: FAILED: %u claims answered instead of "
+		    "parking; the first: %.*s", answered, 200, first);
+
+	/* Release: the rovers go away. */
+	for (i = 0; i < n; i++) {
+		if (conns[i].fd != -1 && conns[i].state != IDLE_ANSWERED &&
+		    close(conns[i].fd) == -1)
+			bench_fatal("close");
+		free(conns[i].req);
+	}
+	if (close(ep) == -1)
+		bench_fatal("close");
+	bench_sleep_ms(1000);
+	fds2 = proc_fds(bench.pid);
+	rss3 = proc_rss_mb(bench.pid);
+	bench_out("idle: released (closed all %u connections): 1 s later "
+	    "ufod holds %d descriptors, RSS %.1f MB", n, fds2, rss3);
+
+	samples_free(&health);
+	free(conns);
+	for (i = 0; i < n; i++)
+		free(es.tokens[i]);
+	free(es.tokens);
+	free((char *)es.code);
+	return (answered > 0 ? -1 : 0);
+}
+
+/* --- Main --- */
+
+static int
+bench_phase(const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < BENCH_NPHASES; i++) {
+		if (strcmp(name, bench_phase_names[i]) == 0)
+			return (i);
+	}
+	fprintf(stderr, "ufo-bench: --only: unknown measurement \"%s\" "
+	    "(lifecycle, wake, depth or idle)\n", name);
+	usage(stderr);
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "deep", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "idle", required_argument, NULL, 'i' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "rovers", required_argument, NULL, 'r' },
+		{ "runs", required_argument, NULL, 'm' },
+		{ "ufod", required_argument, NULL, 'u' },
+		{ "wake", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct http	 owner;
+	pthread_t	 sigthread;
+	uint64_t	 t0;
+	unsigned	 idle = 0;
+	long		 ncpu;
+	int		 ch, rc, status = 0;
+
+	log_init("ufo-bench", 0, LOG_LEVEL_INFO);
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'D':
+			opt.deep = bench_number(optarg, "deep", 1, 10000000);
+			break;
+		case 'h':
+			usage(stdout);
+			return (0);
+		case 'i':
+			opt.idle = bench_number(optarg, "idle", 1, 1000000);
+			break;
+		case 'k':
+			opt.keep = 1;
+			break;
+		case 'o':
+			opt.only = bench_phase(optarg);
+			break;
+		case 'r':
+			opt.rovers = bench_number(optarg, "rovers", 1, 1000);
+			break;
+		case 'm':
+			opt.runs = bench_number(optarg, "runs", 1, 10000000);
+			break;
+		case 'u':
+			free(opt.ufod);
+			opt.ufod = xstrdup(optarg);
+			break;
+		case 'w':
+			opt.wake = bench_number(optarg, "wake", 1, 1000000);
+			break;
+		default:
+			usage(stderr);
+			return (2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return (2);
+	}
+	if (opt.ufod == NULL)
+		opt.ufod = bench_default_ufod();
+	if (access(opt.ufod, X_OK) == -1) {
+		fprintf(stderr, "ufo-bench: %s: %s (build it with make, or "
+		    "give --ufod PATH)\n", opt.ufod, strerror(errno));
+		return (1);
+	}
+
+	/* Signals go to one thread; nothing else is interrupted. */
+	if (sigemptyset(&bench.sigs) == -1 ||
+	    sigaddset(&bench.sigs, SIGINT) == -1 ||
+	    sigaddset(&bench.sigs, SIGTERM) == -1 ||
+	    sigaddset(&bench.sigs, SIGHUP) == -1)
+		bench_fatal("sigset");
+	if ((rc = pthread_sigmask(SIG_BLOCK, &bench.sigs, NULL)) != 0) {
+		errno = rc;
+		bench_fatal("pthread_sigmask");
+	}
+	bench_thread(&sigthread, bench_signals, NULL);
+	if (atexit(bench_atexit) != 0)
+		bench_fatalx("atexit failed");
+
+	if (opt.only == -1 || opt.only == 3)
+		idle = bench_rlimit(opt.idle);
+	bench_tempdir();
+	bench_spawn();
+	bench_wait_health();
+	http_open(&owner, NULL, 0);
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	bench_out("ufo-bench %s: ufod %s (pid %ld) in %s, %ld CPUs, RSS "
+	    "%.1f MB", PACKAGE_VERSION, opt.ufod, (long)bench.pid, bench.dir,
+	    ncpu, proc_rss_mb(bench.pid));
+	bench_out("parameters: --rovers %u --runs %u --wake %u --deep %u "
+	    "--idle %u%s%s", opt.rovers, opt.runs, opt.wake, opt.deep,
+	    idle != 0 ? idle : opt.idle, opt.only != -1 ? " --only " : "",
+	    opt.only != -1 ? bench_phase_names[opt.only] : "");
+
+	t0 = bench_now();
+	if ((opt.only == -1 || opt.only == 0) && phase_lifecycle(&owner) == -1)
+		status = 1;
+	/* A lost or doubled run would skew what follows. */
+	if (status == 0 && (opt.only == -1 || opt.only == 1) &&
+	    phase_wake(&owner) == -1)
+		status = 1;
+	if (status == 0 && (opt.only == -1 || opt.only == 2) &&
+	    phase_depth(&owner) == -1)
+		status = 1;
+	if (status == 0 && (opt.only == -1 || opt.only == 3) &&
+	    phase_idle(&owner, idle) == -1)
+		status = 1;
+	bench_out("%s in %.1f s", status == 0 ? "done" : "FAILED",
+	    bench_secs(bench_now() - t0));
+
+	http_close(&owner);
+	free(opt.ufod);
+	free(bench.sock);
+	free(bench.db);
+	free(bench.log);
+	bench.log = NULL;
+	bench_exit(status);
+}

@@ -1,0 +1,152 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "jsonx.h"
+#include "server.h"
+#include "waiter.h"
+
+#define CLAIM_WAIT_DEFAULT	30
+#define CLAIM_WAIT_MAX		120
+
+int
+api_rover_enroll(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	return (api_created(store_rover_enroll(req->store, req->body,
+	    &resp->json, err), resp));
+}
+
+/* The wait key of a claim: the pilot kinds the rover runs, ",k1,k2,". */
+static void
+claim_key(struct json_object *body, char *key, size_t size)
+{
+	struct json_object	*tags, *t;
+	const char		*s;
+	size_t			 i, n, len;
+
+	snprintf(key, size, ",");
+	if (!json_object_object_get_ex(body, "auto_tags", &tags) ||
+	    !json_object_is_type(tags, json_type_array))
+		return;
+	n = json_object_array_length(tags);
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(tags, i);
+		if (!json_object_is_type(t, json_type_string))
+			continue;
+		s = json_object_get_string(t);
+		len = strlen(key);
+		if (strncmp(s, "pilot:", 6) == 0 && len + strlen(s) < size)
+			snprintf(key + len, size - len, "%s,", s + 6);
+	}
+}
+
+static void
+claim_pass_on(struct json_object *claim)
+{
+	const char	*kind;
+	char		 key[128];
+
+	kind = jsonx_str(json_object_object_get(claim, "pilot"), "kind");
+	if (kind == NULL)
+		return;
+	snprintf(key, sizeof key, "claim:%s", kind);
+	waiter_wake(NULL, key);
+}
+
+/*
+ * A claim long-polls: when nothing is claimable it parks on the claim wait
+ * list, and the store wakes the oldest claim that can run a newly queued
+ * run. The generation guards the gap between looking and parking.
+ */
+int
+api_rover_claim(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	struct json_object	*claim;
+	int64_t			 wait = CLAIM_WAIT_DEFAULT, seen;
+	char			 key[256];
+
+	if (jsonx_get_int(req->body, "wait", &wait, JSONX_OPTIONAL, err) == -1)
+		return (API_ERROR);
+	if (wait < 0 || wait > CLAIM_WAIT_MAX)
+		return (err_set(err, UFO_EINVAL, "wait", "wait: %lld is not "
+		    "from 0 to %d seconds", (long long)wait, CLAIM_WAIT_MAX));
+	if (req->deadline == 0)
+		req->deadline = waiter_now() + (uint64_t)wait * 1000;
+	claim_key(req->body, key, sizeof key);
+	for (;;) {
+		seen = waiter_generation(WAITER_CLAIM);
+		if (store_rover_claim(req->store, &req->rover, req->body,
+		    &claim, err) == -1)
+			return (API_ERROR);
+		if (claim != NULL) {
+			/*
+			 * One transaction may queue several runs but wakes one
+			 * claim: pass the wake-up on to the next.
+			 */
+			claim_pass_on(claim);
+			break;
+		}
+		if (wait == 0 || req->woken == API_WOKEN_TIMEOUT ||
+		    req->woken == API_WOKEN_SHUTDOWN ||
+		    waiter_now() >= req->deadline)
+			break;
+		if (server_park(req, WAITER_CLAIM, key, seen,
+		    req->deadline) == API_PARKED)
+			return (API_PARKED);
+	}
+	resp->json = json_object_new_object();
+	json_object_object_add(resp->json, "run", claim);
+	return (API_DONE);
+}
+
+int
+api_rover_heartbeat(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	return (store_rover_heartbeat(req->store, &req->rover, req->body,
+	    &resp->json, err));
+}
+
+int
+api_rover_start(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	return (store_run_start(req->store, &req->rover, req->params[0],
+	    req->body, &resp->json, err));
+}
+
+int
+api_rover_messages(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	return (store_run_messages(req->store, &req->rover, req->params[0],
+	    req->body, &resp->json, err));
+}
+
+int
+api_rover_artifact(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	int64_t	 attempt;
+
+	if (api_query_int(req, "attempt", -1, 1, INT32_MAX, &attempt,
+	    err) == -1)
+		return (API_ERROR);
+	if (attempt == -1)
+		return (err_set(err, UFO_EINVAL, "attempt", "attempt: "
+		    "required (the fencing token of the claim)"));
+	return (api_created(store_run_artifact_put(req->store, &req->rover,
+	    req->params[0], req->params[1], attempt, req->raw, req->raw_len,
+	    &resp->json, err), resp));
+}
+
+int
+api_rover_finish(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	return (store_run_finish(req->store, &req->rover, req->params[0],
+	    req->body, &resp->json, err));
+}

@@ -1,0 +1,416 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "jsonx.h"
+#include "output.h"
+#include "xmalloc.h"
+
+static enum cmd_retval	cmd_rover_code_exec(struct cmd *);
+static enum cmd_retval	cmd_rover_list_exec(struct cmd *);
+static enum cmd_retval	cmd_rover_show_exec(struct cmd *);
+static enum cmd_retval	cmd_rover_edit_exec(struct cmd *);
+static enum cmd_retval	cmd_rover_remove_exec(struct cmd *);
+
+static const struct cmd_kind cmd_rover_kind = {
+	.noun = "rover",
+	.path = "/rovers",
+	.prefix = "rov_",
+	.name = "name"
+};
+
+static const struct option cmd_rover_code_options[] = {
+	{ "uses", required_argument, NULL, CMD_OPT_USES },
+	{ "expires", required_argument, NULL, CMD_OPT_EXPIRES },
+	{ "tag", required_argument, NULL, CMD_OPT_TAG },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cmd_entry cmd_rover_code_entry = {
+	.name = "rover",
+	.sub = "code",
+	.usage = "[--uses N] [--expires DURATION] [--tag TAG]...",
+	.longopts = cmd_rover_code_options,
+	.lower = 0,
+	.upper = 0,
+	.help = "create an enrollment code for ufo-rover enroll and print it, "
+	    "the only time it is shown",
+	.exec = cmd_rover_code_exec
+};
+
+const struct cmd_entry cmd_rover_list_entry = {
+	.name = "rover",
+	.sub = "list",
+	.usage = "",
+	.lower = 0,
+	.upper = 0,
+	.help = "list the rovers: state, units in use, tags, version, last "
+	    "seen",
+	.exec = cmd_rover_list_exec
+};
+
+const struct cmd_entry cmd_rover_show_entry = {
+	.name = "rover",
+	.sub = "show",
+	.usage = "ROVER",
+	.lower = 1,
+	.upper = 1,
+	.help = "show a rover",
+	.exec = cmd_rover_show_exec
+};
+
+static const struct option cmd_rover_edit_options[] = {
+	{ "name", required_argument, NULL, CMD_OPT_NAME },
+	{ "tag", required_argument, NULL, CMD_OPT_TAG },
+	{ "units", required_argument, NULL, CMD_OPT_UNITS },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cmd_entry cmd_rover_edit_entry = {
+	.name = "rover",
+	.sub = "edit",
+	.usage = "ROVER [--name NAME] [--tag TAG]... [--units N]",
+	.longopts = cmd_rover_edit_options,
+	.lower = 1,
+	.upper = 1,
+	.help = "rename a rover, replace its tags (--tag \"\" clears them) or "
+	    "change its units",
+	.exec = cmd_rover_edit_exec
+};
+
+const struct cmd_entry cmd_rover_remove_entry = {
+	.name = "rover",
+	.sub = "remove",
+	.usage = "ROVER",
+	.lower = 1,
+	.upper = 1,
+	.help = "revoke a rover: its token stops working and its runs are "
+	    "queued again",
+	.exec = cmd_rover_remove_exec
+};
+
+static const char *
+cmd_rover_or_dash(const char *s)
+{
+	return (s != NULL && *s != '\0' ? s : "-");
+}
+
+/* The strings of one or two arrays joined by sep, or NULL when none. */
+static char *
+cmd_rover_join(struct json_object *obj, const char *key1, const char *key2,
+    const char *sep)
+{
+	struct json_object	*array, *e;
+	const char		*keys[2] = { key1, key2 };
+	char			*out = NULL, *next;
+	size_t			 i, n, k;
+
+	for (k = 0; k < 2; k++) {
+		if (keys[k] == NULL ||
+		    !json_object_object_get_ex(obj, keys[k], &array) ||
+		    !json_object_is_type(array, json_type_array))
+			continue;
+		n = json_object_array_length(array);
+		for (i = 0; i < n; i++) {
+			e = json_object_array_get_idx(array, i);
+			if (!json_object_is_type(e, json_type_string))
+				continue;
+			next = xprintf("%s%s%s", out != NULL ? out : "",
+			    out != NULL ? sep : "", json_object_get_string(e));
+			free(out);
+			out = next;
+		}
+	}
+	return (out);
+}
+
+/* "12s ago", or "-" when never. */
+static char *
+cmd_rover_ago(const char *ts)
+{
+	int64_t	 then, now;
+	char	*span, *s;
+
+	if ((then = output_time(ts)) == -1)
+		return (xstrdup(cmd_rover_or_dash(ts)));
+	now = (int64_t)time(NULL);
+	span = output_span(now > then ? now - then : 0);
+	s = xprintf("%s ago", span);
+	free(span);
+	return (s);
+}
+
+/* The server URL a rover enrolls with: this client's, in its words. */
+static char *
+cmd_rover_server(struct cmd *cmd)
+{
+	if (client_local(cmd->client))
+		return (xprintf("unix:%s", client_socket(cmd->client)));
+	return (xstrdup(client_where(cmd->client)));
+}
+
+static enum cmd_retval
+cmd_rover_code_exec(struct cmd *cmd)
+{
+	struct json_object	*body, *tags, *code = NULL;
+	struct ufo_error	 err;
+	const char		*v, *plain, *expires;
+	char			*server, *uses;
+	int64_t			 n;
+	size_t			 i = 0;
+
+	body = json_object_new_object();
+	if ((v = cmd_get(cmd, CMD_OPT_USES)) != NULL) {
+		if (cmd_number_parse(v, 1, INT32_MAX, &n) == -1) {
+			json_object_put(body);
+			return (cmd_usage(cmd, "invalid --uses \"%s\" "
+			    "(expected a positive number)", v));
+		}
+		json_object_object_add(body, "uses", json_object_new_int64(n));
+	}
+	if ((v = cmd_get(cmd, CMD_OPT_EXPIRES)) != NULL) {
+		if (cmd_duration_parse(v, &n) == -1) {
+			json_object_put(body);
+			return (cmd_usage(cmd, "invalid --expires \"%s\" "
+			    "(expected a duration like 45s, 30m, 12h, 30d or "
+			    "2w)", v));
+		}
+		json_object_object_add(body, "expires_in",
+		    json_object_new_int64(n));
+	}
+	if (cmd_count(cmd, CMD_OPT_TAG) > 0) {
+		tags = json_object_new_array();
+		while ((v = cmd_next(cmd, CMD_OPT_TAG, &i)) != NULL) {
+			if (*v == '\0') {
+				json_object_put(tags);
+				json_object_put(body);
+				return (cmd_usage(cmd, "empty --tag"));
+			}
+			json_object_array_add(tags, json_object_new_string(v));
+		}
+		json_object_object_add(body, "tags", tags);
+	}
+
+	if (client_request(cmd->client, "POST", "/rover-codes", body, &code,
+	    &err) == -1) {
+		json_object_put(body);
+		return (cmd_fail(&err));
+	}
+	json_object_put(body);
+	if ((plain = jsonx_str(code, "code")) == NULL) {
+		json_object_put(code);
+		cmd_error("the answer holds no code");
+		return (CMD_RETURN_ERROR);
+	}
+	if (cmd->json)
+		output_json(code);
+	else
+		printf("%s\n", plain);
+	fflush(stdout);
+
+	n = jsonx_int(code, "uses", 1);
+	uses = xprintf("%lld use%s", (long long)n, n == 1 ? "" : "s");
+	expires = jsonx_str(code, "expires_at");
+	cmd_error("code %s created (%s%s%s); this is the only time it is "
+	    "shown", cmd_rover_or_dash(jsonx_str(code, "id")), uses,
+	    expires != NULL ? ", expires " : "",
+	    expires != NULL ? expires : "");
+	server = cmd_rover_server(cmd);
+	cmd_error("on the rover's host: ufo-rover enroll --server %s --code "
+	    "CODE", server);
+	free(server);
+	free(uses);
+	json_object_put(code);
+	return (CMD_RETURN_NORMAL);
+}
+
+static enum cmd_retval
+cmd_rover_list_exec(struct cmd *cmd)
+{
+	static const char *const headers[] = {
+		"NAME", "ID", "STATE", "UNITS", "TAGS", "VERSION", "LAST-SEEN"
+	};
+	struct json_object	*items, *r;
+	struct output_table	*t;
+	struct ufo_error	 err;
+	const char		*state;
+	char			*s;
+	size_t			 i, n;
+
+	if (client_list(cmd->client, "/rovers", 1, &items, &err) == -1)
+		return (cmd_fail(&err));
+	if (cmd->json) {
+		output_json(items);
+		json_object_put(items);
+		return (CMD_RETURN_NORMAL);
+	}
+	t = output_table_create(7, headers);
+	output_table_flex(t, 4);
+	n = json_object_array_length(items);
+	for (i = 0; i < n; i++) {
+		r = json_object_array_get_idx(items, i);
+		state = jsonx_str(r, "state");
+		output_table_row(t);
+		output_table_cell(t, cmd_rover_or_dash(jsonx_str(r, "name")),
+		    OUTPUT_SGR_CODE);
+		s = cmd_short_id(jsonx_str(r, "id"));
+		output_table_cell(t, s, OUTPUT_SGR_DIM);
+		free(s);
+		output_table_cell(t, cmd_rover_or_dash(state),
+		    output_status_sgr(state));
+		s = xprintf("%lld/%lld", (long long)jsonx_int(r, "units_busy",
+		    0), (long long)jsonx_int(r, "units", 0));
+		output_table_cell(t, s, NULL);
+		free(s);
+		s = cmd_rover_join(r, "tags", "auto_tags", ",");
+		output_table_cell(t, cmd_rover_or_dash(s), NULL);
+		free(s);
+		output_table_cell(t, cmd_rover_or_dash(jsonx_str(r, "version")),
+		    NULL);
+		s = cmd_rover_ago(jsonx_str(r, "last_seen_at"));
+		output_table_cell(t, s, NULL);
+		free(s);
+	}
+	output_table_print(t);
+	output_table_free(t);
+	json_object_put(items);
+	return (CMD_RETURN_NORMAL);
+}
+
+static void
+cmd_rover_show_print(struct json_object *r)
+{
+	const char	*state, *seen;
+	char		*s, *ago;
+
+	state = jsonx_str(r, "state");
+	output_field("name", jsonx_str(r, "name"));
+	output_field_sgr("state", state, output_status_sgr(state));
+	s = xprintf("%lld busy of %lld", (long long)jsonx_int(r, "units_busy",
+	    0), (long long)jsonx_int(r, "units", 0));
+	output_field("units", s);
+	free(s);
+	s = cmd_rover_join(r, "tags", NULL, ", ");
+	output_field("tags", s);
+	free(s);
+	s = cmd_rover_join(r, "auto_tags", NULL, ", ");
+	output_field("auto tags", s);
+	free(s);
+	output_field("version", jsonx_str(r, "version"));
+	output_field("host", jsonx_str(r, "host"));
+	if ((seen = jsonx_str(r, "last_seen_at")) != NULL) {
+		ago = cmd_rover_ago(seen);
+		s = xprintf("%s (%s)", seen, ago);
+		output_field("last seen", s);
+		free(s);
+		free(ago);
+	} else
+		output_field("last seen", NULL);
+	output_field("created", jsonx_str(r, "created_at"));
+	output_field("id", jsonx_str(r, "id"));
+}
+
+static enum cmd_retval
+cmd_rover_show_exec(struct cmd *cmd)
+{
+	struct json_object	*r;
+	struct ufo_error	 err;
+
+	if (cmd_resolve(cmd, &cmd_rover_kind, cmd->argv[0], &r, &err) == -1)
+		return (cmd_fail(&err));
+	if (cmd->json)
+		output_json(r);
+	else
+		cmd_rover_show_print(r);
+	json_object_put(r);
+	return (CMD_RETURN_NORMAL);
+}
+
+static enum cmd_retval
+cmd_rover_edit_exec(struct cmd *cmd)
+{
+	struct json_object	*patch, *tags, *r, *out = NULL;
+	struct ufo_error	 err;
+	enum cmd_retval		 retval;
+	const char		*v;
+	char			*path;
+	int64_t			 units;
+	size_t			 i = 0;
+
+	if (cmd_get(cmd, CMD_OPT_NAME) == NULL &&
+	    cmd_count(cmd, CMD_OPT_TAG) == 0 &&
+	    cmd_get(cmd, CMD_OPT_UNITS) == NULL)
+		return (cmd_usage(cmd, "nothing to change (give --name, --tag "
+		    "or --units)"));
+	patch = json_object_new_object();
+	if ((v = cmd_get(cmd, CMD_OPT_UNITS)) != NULL) {
+		if (cmd_number_parse(v, 0, INT32_MAX, &units) == -1) {
+			json_object_put(patch);
+			return (cmd_usage(cmd, "invalid --units \"%s\" "
+			    "(expected a number of concurrent runs)", v));
+		}
+		json_object_object_add(patch, "units",
+		    json_object_new_int64(units));
+	}
+	if ((v = cmd_get(cmd, CMD_OPT_NAME)) != NULL) {
+		if (*v == '\0') {
+			json_object_put(patch);
+			return (cmd_usage(cmd, "empty --name"));
+		}
+		json_object_object_add(patch, "name",
+		    json_object_new_string(v));
+	}
+	if (cmd_count(cmd, CMD_OPT_TAG) > 0) {
+		/* The tags given replace the user tags; "" alone clears. */
+		tags = json_object_new_array();
+		while ((v = cmd_next(cmd, CMD_OPT_TAG, &i)) != NULL) {
+			if (*v != '\0')
+				json_object_array_add(tags,
+				    json_object_new_string(v));
+		}
+		json_object_object_add(patch, "tags", tags);
+	}
+
+	if (cmd_resolve(cmd, &cmd_rover_kind, cmd->argv[0], &r, &err) == -1) {
+		json_object_put(patch);
+		return (cmd_fail(&err));
+	}
+	path = client_path("/rovers/%s", jsonx_str(r, "id") != NULL ?
+	    jsonx_str(r, "id") : cmd->argv[0]);
+	json_object_put(r);
+	if (client_request(cmd->client, "PATCH", path, patch, &out,
+	    &err) == -1)
+		retval = cmd_fail(&err);
+	else
+		retval = cmd_print_object(cmd, out);
+	free(path);
+	json_object_put(patch);
+	json_object_put(out);
+	return (retval);
+}
+
+static enum cmd_retval
+cmd_rover_remove_exec(struct cmd *cmd)
+{
+	struct json_object	*r, *out = NULL;
+	struct ufo_error	 err;
+	enum cmd_retval		 retval;
+	char			*path;
+
+	if (cmd_resolve(cmd, &cmd_rover_kind, cmd->argv[0], &r, &err) == -1)
+		return (cmd_fail(&err));
+	path = client_path("/rovers/%s", jsonx_str(r, "id") != NULL ?
+	    jsonx_str(r, "id") : cmd->argv[0]);
+	json_object_put(r);
+	if (client_request(cmd->client, "DELETE", path, NULL, &out,
+	    &err) == -1)
+		retval = cmd_fail(&err);
+	else
+		retval = cmd_print_object(cmd, out);
+	free(path);
+	json_object_put(out);
+	return (retval);
+}
