@@ -17,9 +17,9 @@
 #include "workdir.h"
 #include "xmalloc.h"
 
-/* Pauses after a failed claim: 1 s, doubling, up to a minute. */
+/* Pauses after a failed claim: 1 s, doubling, up to half a minute. */
 #define CLAIM_BACKOFF_MIN	1000
-#define CLAIM_BACKOFF_MAX	60000
+#define CLAIM_BACKOFF_MAX	30000
 /* A claim may take its wait plus this long before it counts as lost. */
 #define CLAIM_MARGIN		30
 
@@ -458,13 +458,13 @@ claim_start(const struct registration *reg, const struct claim_config *cf,
 	int			 rc;
 
 	cr = xcalloc(1, sizeof *cr);
-	registration_copy(&cr->reg, reg);
+	registry_reg_copy(&cr->reg, reg);
 	cr->cf = cf;
 	cr->units = reg->units > 0 ? reg->units : 1;
 	TAILQ_INIT(&cr->runs);
 	TAILQ_INIT(&cr->zombies);
 	if ((cr->outpost = workdir_outpost(reg->id, err)) == NULL) {
-		registration_free(&cr->reg);
+		registry_reg_free(&cr->reg);
 		free(cr);
 		return (NULL);
 	}
@@ -541,7 +541,7 @@ claim_free(struct claim_reg *cr)
 	pthread_mutex_destroy(&cr->lock);
 	free(cr->header);
 	free(cr->outpost);
-	registration_free(&cr->reg);
+	registry_reg_free(&cr->reg);
 	free(cr);
 	return (rc);
 }

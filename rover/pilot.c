@@ -585,8 +585,7 @@ pilot_state_finish(struct pilot_state *st, int status)
 	if (WIFEXITED(status))
 		why = xprintf("exit status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		why = xprintf("killed by signal %d (%s)", WTERMSIG(status),
-		    strsignal(WTERMSIG(status)));
+		why = xprintf("killed by signal %d", WTERMSIG(status));
 	else
 		why = xprintf("ended with wait status %d", status);
 	if (st->last_stderr != NULL)

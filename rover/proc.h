@@ -41,6 +41,7 @@ int	 proc_spawn(const struct proc_spec *, pid_t *, int *, int *,
 /*
  * Runs a child to the end, keeping up to outmax bytes of stdout and the
  * end of stderr; kills it (its group) after timeout seconds (0: none).
+ * The result is to be freed whatever the answer.
  */
 int	 proc_run(const struct proc_spec *, int, size_t,
 	     struct proc_result *, struct ufo_error *);

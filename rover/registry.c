@@ -48,7 +48,7 @@ registry_path(void)
 }
 
 void
-registration_free(struct registration *r)
+registry_reg_free(struct registration *r)
 {
 	size_t	 i;
 
@@ -66,7 +66,7 @@ registration_free(struct registration *r)
 }
 
 void
-registration_copy(struct registration *dst, const struct registration *src)
+registry_reg_copy(struct registration *dst, const struct registration *src)
 {
 	size_t	 i, n;
 
@@ -89,7 +89,7 @@ registry_free(struct registry *rg)
 	size_t	 i;
 
 	for (i = 0; i < rg->n; i++)
-		registration_free(&rg->regs[i]);
+		registry_reg_free(&rg->regs[i]);
 	free(rg->regs);
 	rg->regs = NULL;
 	rg->n = 0;
@@ -99,7 +99,7 @@ static void
 registry_append(struct registry *rg, const struct registration *r)
 {
 	rg->regs = xreallocarray(rg->regs, rg->n + 1, sizeof *rg->regs);
-	registration_copy(&rg->regs[rg->n++], r);
+	registry_reg_copy(&rg->regs[rg->n++], r);
 }
 
 /* One entry of the file; names the entry when it is broken. */
@@ -200,13 +200,13 @@ registry_read(int fd, const char *path, struct registry *rg,
 	for (i = 0; i < n; i++) {
 		if (registry_entry(json_object_array_get_idx(arr, i), i, &r,
 		    path, err) == -1) {
-			registration_free(&r);
+			registry_reg_free(&r);
 			json_object_put(arr);
 			registry_free(rg);
 			return (-1);
 		}
 		registry_append(rg, &r);
-		registration_free(&r);
+		registry_reg_free(&r);
 	}
 	json_object_put(arr);
 	return (0);
@@ -404,8 +404,8 @@ registry_add(const char *path, const struct registration *r,
 	}
 	for (i = 0; i < rg.n; i++) {
 		if (strcmp(rg.regs[i].id, r->id) == 0) {
-			registration_free(&rg.regs[i]);
-			registration_copy(&rg.regs[i], r);
+			registry_reg_free(&rg.regs[i]);
+			registry_reg_copy(&rg.regs[i], r);
 			break;
 		}
 	}

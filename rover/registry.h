@@ -34,9 +34,9 @@ char		*registry_path(void);
 int		 registry_load(const char *, struct registry *,
 		     struct ufo_error *);
 void		 registry_free(struct registry *);
-void		 registration_copy(struct registration *,
+void		 registry_reg_copy(struct registration *,
 		     const struct registration *);
-void		 registration_free(struct registration *);
+void		 registry_reg_free(struct registration *);
 
 /* Adds a registration, replacing one with the same id. */
 int		 registry_add(const char *, const struct registration *,

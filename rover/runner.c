@@ -33,7 +33,7 @@ extern char **environ;
 /* Retries of a failed call wait this long, doubling, up to the cap. */
 #define RUNNER_RETRY_MS		250
 #define RUNNER_RETRY_MAX_MS	5000
-#define RUNNER_FINISH_MAX_MS	30000
+#define RUNNER_FINISH_MAX_MS	10000
 /* How long the pipes may stay open after the pilot itself exited. */
 #define RUNNER_LINGER_MS	1000
 
@@ -344,6 +344,9 @@ runner_call(struct runner_ctx *x, const char *what, const char *path,
 	    &err) == 0)
 		return (RUNNER_CALL_OK);
 	status = client_status(x->client);
+	/* The run itself gone is lost too; an unknown artifact is not. */
+	if (status == 404 && ctype != NULL)
+		status = 400;
 	switch (status) {
 	case 409:
 	case 404:
@@ -436,7 +439,7 @@ runner_flush(struct runner_ctx *x, int force)
 		json_object_put(body);
 		if (rc == RUNNER_CALL_RETRY) {
 			x->flush_fails++;
-			x->next_flush = proc_now() + (x->flush_fails > 5 ?
+			x->next_flush = proc_now() + (x->flush_fails >= 5 ?
 			    RUNNER_RETRY_MAX_MS : RUNNER_RETRY_MS <<
 			    x->flush_fails);
 			free(path);
@@ -577,20 +580,35 @@ runner_signal(struct runner_ctx *x, int sig)
 		(void)kill(x->pid, sig);
 }
 
+/*
+ * Whether the pilot exited, without reaping it: while it is a zombie its
+ * process group id cannot be reused, so signalling the group stays safe.
+ */
+static int
+runner_exited(struct runner_ctx *x)
+{
+	siginfo_t	 si;
+
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)x->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    -1)
+		return (errno != EINTR);
+	return (si.si_pid == x->pid);
+}
+
 /* Runs the pilot to its end, reading, flushing and watching deadlines. */
 static void
 runner_loop(struct runner_ctx *x)
 {
 	struct pollfd	 pfd[2];
-	long long	 now, deadline = 0, kill_at = 0, reaped_at = 0;
-	int		 i, nfds, reaped = 0, status, swept = 0;
-	pid_t		 w;
+	long long	 now, deadline = 0, kill_at = 0, exited_at = 0;
+	int		 i, nfds, exited = 0, swept = 0;
 
 	if (x->timeout > 0)
 		deadline = proc_now() + (long long)x->timeout * 1000;
 	for (;;) {
 		now = proc_now();
-		if (x->stop == RUNNER_RUNNING && !reaped) {
+		if (x->stop == RUNNER_RUNNING && !exited) {
 			if (runner_killed(x))
 				x->stop = RUNNER_SHUTDOWN;
 			else if (atomic_load(&x->r->lost))
@@ -608,31 +626,23 @@ runner_loop(struct runner_ctx *x)
 				runner_signal(x, SIGTERM);
 				kill_at = now + RUNNER_GRACE_MS;
 			}
-		} else if (kill_at != 0 && !reaped && now >= kill_at) {
+		} else if (kill_at != 0 && !exited && now >= kill_at) {
 			runner_signal(x, SIGKILL);
 			kill_at = 0;
 		}
 
-		if (!reaped) {
-			w = waitpid(x->pid, &status, WNOHANG);
-			if (w == x->pid) {
-				reaped = 1;
-				reaped_at = now;
-				x->status = status;
-			} else if (w == -1 && errno != EINTR) {
-				reaped = 1;
-				reaped_at = now;
-				x->status = 0;
-			}
+		if (!exited && runner_exited(x)) {
+			exited = 1;
+			exited_at = now;
 		}
-		if (reaped && !swept && (x->fds[0] != -1 || x->fds[1] != -1) &&
-		    now - reaped_at >= RUNNER_LINGER_MS) {
+		if (exited && !swept && (x->fds[0] != -1 || x->fds[1] != -1) &&
+		    now - exited_at >= RUNNER_LINGER_MS) {
 			/* What the pilot left behind holds the pipes. */
 			(void)kill(-x->pid, SIGKILL);
 			swept = 1;
 		}
-		if (reaped && ((x->fds[0] == -1 && x->fds[1] == -1) ||
-		    now - reaped_at >= 3 * RUNNER_LINGER_MS))
+		if (exited && ((x->fds[0] == -1 && x->fds[1] == -1) ||
+		    now - exited_at >= 3 * RUNNER_LINGER_MS))
 			break;
 
 		if (json_object_array_length(x->outbox) > 0 &&
@@ -651,7 +661,7 @@ runner_loop(struct runner_ctx *x)
 				nfds++;
 			}
 		}
-		if (poll(pfd, (nfds_t)nfds, reaped ? 20 : 100) == -1 &&
+		if (poll(pfd, (nfds_t)nfds, exited ? 20 : 100) == -1 &&
 		    errno != EINTR)
 			fatal("poll");
 		for (i = 0; i < nfds; i++) {
@@ -672,6 +682,13 @@ runner_loop(struct runner_ctx *x)
 	}
 	/* Nothing the pilot started outlives its run. */
 	(void)kill(-x->pid, SIGKILL);
+	while (waitpid(x->pid, &x->status, 0) == -1) {
+		if (errno != EINTR) {
+			log_warn("%s: waitpid: %s", x->what, strerror(errno));
+			x->status = 0;
+			break;
+		}
+	}
 }
 
 /* Starts the pilot; a message (allocated) when it cannot. */

@@ -105,11 +105,35 @@ rover_usage(const char *name)
 {
 	const struct rover_cmd	*cmd = rover_find(name);
 
+
 	if (cmd != NULL)
 		fprintf(stderr, "usage: ufo-rover %s\n", cmd->usage);
 	else
 		rover_usage_all(stderr);
 	return (2);
+}
+
+/*
+ * getopt_long that names a bad option itself, the way ufo does; optstring
+ * starts "+:" (stop at the first argument; ':' for a missing argument).
+ */
+static int
+rover_getopt(int argc, char **argv, const char *optstring,
+    const struct option *opts)
+{
+	int	 ch;
+
+	opterr = 0;
+	ch = getopt_long(argc, argv, optstring, opts, NULL);
+	if (ch == ':')
+		fprintf(stderr, "ufo-rover: %s needs an argument\n",
+		    argv[optind - 1]);
+	else if (ch == '?' && optopt != 0)
+		fprintf(stderr, "ufo-rover: unknown option -%c\n", optopt);
+	else if (ch == '?')
+		fprintf(stderr, "ufo-rover: unknown option %s\n",
+		    argv[optind - 1]);
+	return (ch);
 }
 
 static int
@@ -267,7 +291,7 @@ rover_cmd_enroll(int argc, char **argv)
 	int			 ch, rc = 1;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((ch = rover_getopt(argc, argv, "+:", opts)) != -1) {
 		switch (ch) {
 		case 's':
 			server = optarg;
@@ -584,7 +608,7 @@ rover_cmd_run(int argc, char **argv)
 	int			 sig, claimed;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((ch = rover_getopt(argc, argv, "+:", opts)) != -1) {
 		switch (ch) {
 		case 'o':
 			once = 1;
@@ -717,7 +741,7 @@ main(int argc, char **argv)
 	if (fd > 2)
 		close(fd);
 
-	while ((ch = getopt_long(argc, argv, "+f:vhV", opts, NULL)) != -1) {
+	while ((ch = rover_getopt(argc, argv, "+:f:vhV", opts)) != -1) {
 		switch (ch) {
 		case 'f':
 			rover_file = optarg;

@@ -255,11 +255,16 @@ workdir_hash(const char *s)
 	return (xprintf("%016llx", (unsigned long long)h));
 }
 
-/* A source is local when it is a path (not a URL or host:path). */
+/*
+ * The source as git should see it: a URL or host:path as it is, a local
+ * path (~ for the home directory) made absolute, so that one source has
+ * one cache whatever the spelling.
+ */
 static char *
 workdir_source(const char *repo, struct ufo_error *err)
 {
-	char	 rp[PATH_MAX];
+	const char	*home;
+	char		 rp[PATH_MAX], *path;
 
 	if (strstr(repo, "://") != NULL)
 		return (xstrdup(repo));
@@ -267,26 +272,34 @@ workdir_source(const char *repo, struct ufo_error *err)
 	    strchr(repo, ':') != NULL)
 		return (xstrdup(repo));	/* user@host:path */
 	if (repo[0] == '~' && (repo[1] == '/' || repo[1] == '\0')) {
-		char	*home = getenv("HOME") != NULL ?
-		    xstrdup(getenv("HOME")) : xstrdup("/");
-		char	*full = xprintf("%s%s", home, repo + 1);
-
-		free(home);
-		if (realpath(full, rp) == NULL) {
-			err_set(err, UFO_EINVAL, "", "mission source %s: %s",
-			    repo, strerror(errno));
-			free(full);
-			return (NULL);
-		}
-		free(full);
-		return (xstrdup(rp));
-	}
-	if (realpath(repo, rp) == NULL) {
+		if ((home = getenv("HOME")) == NULL)
+			home = "/";
+		path = xprintf("%s%s", home, repo + 1);
+	} else
+		path = xstrdup(repo);
+	if (realpath(path, rp) == NULL) {
 		err_set(err, UFO_EINVAL, "", "mission source %s: %s", repo,
 		    strerror(errno));
+		free(path);
 		return (NULL);
 	}
+	free(path);
 	return (xstrdup(rp));
+}
+
+/* Removes what an interrupted clone left behind. */
+static void
+workdir_rmrf(const char *path)
+{
+	const char *const	 argv[] = { "rm", "-rf", "--", path, NULL };
+	struct proc_spec	 ps;
+	struct proc_result	 pr;
+
+	memset(&ps, 0, sizeof ps);
+	ps.path = "/bin/rm";
+	ps.argv = (char *const *)argv;
+	(void)proc_run(&ps, 120, 0, &pr, NULL);
+	proc_result_free(&pr);
 }
 
 /*
@@ -333,21 +346,14 @@ workdir_cache(const char *outpost, const char *repo, const char *branch,
 		clone[4] = source;
 		clone[5] = tmp;
 		/* A clone cut short leaves a tmp behind; start over. */
-		if (access(tmp, F_OK) == 0) {
-			const char *const rm[] = { "rm", "-rf", "--", tmp,
-			    NULL };
-			struct proc_spec ps = { "/bin/rm", (char *const *)rm,
-			    NULL, NULL, 0 };
-			struct proc_result pr;
-
-			if (proc_run(&ps, 120, 0, &pr, NULL) == 0)
-				proc_result_free(&pr);
-		}
+		if (access(tmp, F_OK) == 0)
+			workdir_rmrf(tmp);
 		if (workdir_git(dir, clone, WORKDIR_NET_TIMEOUT, NULL, NULL,
 		    0, err) == -1 || rename(tmp, cache) == -1) {
 			if (err != NULL && err->message[0] == '\0')
 				err_set(err, UFO_EINTERNAL, "", "%s: %s", cache,
 				    strerror(errno));
+			workdir_rmrf(tmp);
 			free(tmp);
 			goto out;
 		}

@@ -90,6 +90,7 @@ api_events_list(struct api_request *req, struct api_response *resp,
 		if (json_object_array_length(items) > 0 || wait == 0 ||
 		    req->woken == API_WOKEN_TIMEOUT ||
 		    req->woken == API_WOKEN_SHUTDOWN ||
+		    req->woken == API_WOKEN_GONE ||
 		    waiter_now() >= req->deadline)
 			break;
 		json_object_put(items);

@@ -77,6 +77,10 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 		req->deadline = waiter_now() + (uint64_t)wait * 1000;
 	claim_key(req->body, key, sizeof key);
 	for (;;) {
+		/* A rover that hung up must not be handed a run. */
+		if (req->woken == API_WOKEN_GONE)
+			return (err_set(err, UFO_EUNAVAIL, "", "the rover hung "
+			    "up"));
 		seen = waiter_generation(WAITER_CLAIM);
 		if (store_rover_claim(req->store, &req->rover, req->body,
 		    &claim, err) == -1)
@@ -91,6 +95,7 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 		}
 		if (wait == 0 || req->woken == API_WOKEN_TIMEOUT ||
 		    req->woken == API_WOKEN_SHUTDOWN ||
+		    req->woken == API_WOKEN_GONE ||
 		    waiter_now() >= req->deadline)
 			break;
 		if (server_park(req, WAITER_CLAIM, key, seen,

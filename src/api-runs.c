@@ -143,6 +143,7 @@ api_runs_messages(struct api_request *req, struct api_response *resp,
 		    (done != NULL && json_object_get_boolean(done)) ||
 		    wait == 0 || req->woken == API_WOKEN_TIMEOUT ||
 		    req->woken == API_WOKEN_SHUTDOWN ||
+		    req->woken == API_WOKEN_GONE ||
 		    waiter_now() >= req->deadline)
 			break;
 		json_object_put(page);
@@ -217,8 +218,12 @@ int
 api_rovers_revoke(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	return (store_rover_revoke(req->store, &req->actor, req->params[0],
-	    &resp->json, err));
+	if (store_rover_revoke(req->store, &req->actor, req->params[0],
+	    &resp->json, err) == -1)
+		return (API_ERROR);
+	/* Its parked claims look again, and are refused. */
+	waiter_wake_all(WAITER_CLAIM);
+	return (API_DONE);
 }
 
 int

@@ -30,6 +30,7 @@ struct api_response;
 #define API_WOKEN_EVENT		1
 #define API_WOKEN_TIMEOUT	2
 #define API_WOKEN_SHUTDOWN	3
+#define API_WOKEN_GONE		4	/* the client hung up */
 
 typedef int (*api_handler)(struct api_request *, struct api_response *,
 		struct ufo_error *);

@@ -658,6 +658,37 @@ client_request_raw(struct client *c, const char *method, const char *path,
 }
 
 int
+client_fetch(struct client *c, const char *path, char **data, size_t *len,
+    struct ufo_error *err)
+{
+	struct client_buf	 buf = { .max = CLIENT_MAX_RESPONSE };
+	struct client_xfer	 x;
+	int			 rc = 0;
+
+	*data = NULL;
+	*len = 0;
+	memset(&x, 0, sizeof x);
+	x.method = "GET";
+	x.path = path;
+	x.accept = "*/*";
+	x.write = client_write_buf;
+	x.arg = &buf;
+	if (client_perform(c, &x, err) != CURLE_OK) {
+		client_buf_free(&buf);
+		return (-1);
+	}
+	if (x.status < 200 || x.status > 299) {
+		rc = client_api_error(c, x.status, buf.data, buf.len, err);
+		client_buf_free(&buf);
+		return (rc);
+	}
+	/* The buffer is ours now; an empty answer is an empty string. */
+	*data = buf.data != NULL ? buf.data : xstrdup("");
+	*len = buf.len;
+	return (0);
+}
+
+int
 client_get(struct client *c, const char *path, struct json_object **out,
     struct ufo_error *err)
 {
@@ -993,7 +1024,7 @@ client_start_server(struct client *c, struct ufo_error *err)
 {
 	posix_spawn_file_actions_t	 fa;
 	struct client_buf		 out = { .max = 65536 };
-	char				*path, *argv[5];
+	char				*path, *argv[6];
 	pid_t				 pid;
 	int				 rc, status, fds[2];
 
@@ -1002,12 +1033,15 @@ client_start_server(struct client *c, struct ufo_error *err)
 		    "is a remote server", c->url));
 	path = client_ufod_path();
 	argv[0] = path;
+	/* Like tmux's server, and with a rover so runs need no set-up. */
 	argv[1] = (char *)"-d";
-	argv[2] = (char *)"-s";
-	argv[3] = c->socket;
-	argv[4] = NULL;
+	argv[2] = (char *)"-R";
+	argv[3] = (char *)"-s";
+	argv[4] = c->socket;
+	argv[5] = NULL;
 	if (c->verbose)
-		fprintf(stderr, "ufo: starting %s -d -s %s\n", path, c->socket);
+		fprintf(stderr, "ufo: starting %s -d -R -s %s\n", path,
+		    c->socket);
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		free(path);
 		return (err_set(err, UFO_EINTERNAL, "", "cannot start ufod: "

@@ -83,6 +83,9 @@ int		 client_request(struct client *, const char *, const char *,
 int		 client_request_raw(struct client *, const char *,
 		     const char *, const void *, size_t, const char *,
 		     struct json_object **, struct ufo_error *);
+/* A GET whose answer is bytes (an artifact); *data is allocated. */
+int		 client_fetch(struct client *, const char *, char **, size_t *,
+		     struct ufo_error *);
 int		 client_get(struct client *, const char *,
 		     struct json_object **, struct ufo_error *);
 /*

@@ -34,6 +34,7 @@ static struct {
 	pid_t		 pid;
 	char		*file;		/* the registration */
 	char		*log;		/* the rover's stderr */
+	char		*pidfile;	/* outlives a ufod killed -9 */
 } local = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
@@ -179,6 +180,53 @@ out:
 	return (rc);
 }
 
+/*
+ * A ufod killed with SIGKILL leaves its rover running; the next one stops
+ * that rover before starting its own, so one registration has one process.
+ */
+static void
+local_rover_reap_orphan(void)
+{
+	char	 buf[64], cmd[4096], *path;
+	FILE	*f;
+	long	 pid;
+	size_t	 n;
+
+	if ((f = fopen(local.pidfile, "r")) == NULL)
+		return;
+	pid = fgets(buf, sizeof buf, f) != NULL ? strtol(buf, NULL, 10) : 0;
+	fclose(f);
+	if (pid <= 1)
+		return;
+	path = xprintf("/proc/%ld/cmdline", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = fread(cmd, 1, sizeof cmd - 1, f);
+		cmd[n] = '\0';
+		fclose(f);
+		/* argv[0] ends in ufo-rover and argv[2] is our registration. */
+		if (n > 0 && memmem(cmd, n, local.file, strlen(local.file)) !=
+		    NULL) {
+			log_info("stopping the local rover left behind (pid "
+			    "%ld)", pid);
+			kill((pid_t)pid, SIGTERM);
+		}
+	}
+	free(path);
+}
+
+static void
+local_rover_write_pid(pid_t pid)
+{
+	FILE	*f;
+
+	if ((f = fopen(local.pidfile, "w")) == NULL) {
+		log_warn("%s: %s", local.pidfile, strerror(errno));
+		return;
+	}
+	fprintf(f, "%ld\n", (long)pid);
+	fclose(f);
+}
+
 static pid_t
 local_rover_spawn(void)
 {
@@ -218,8 +266,10 @@ local_rover_spawn(void)
 		log_error("cannot start the local rover %s: %s", path,
 		    strerror(error));
 		pid = -1;
-	} else
+	} else {
 		log_info("local rover started: %s (pid %ld)", path, (long)pid);
+		local_rover_write_pid(pid);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(path);
@@ -303,7 +353,9 @@ local_rover_start(struct store *store, const char *socket,
 		*strrchr(dir, '/') = '\0';
 	local.file = xprintf("%s/local-rover.json", dir);
 	local.log = xprintf("%s/local-rover.log", dir);
+	local.pidfile = xprintf("%s/local-rover.pid", dir);
 	free(dir);
+	local_rover_reap_orphan();
 
 	/* Reuse the registration while its token is good. */
 	token = local_rover_token(local.file);
@@ -349,6 +401,8 @@ local_rover_stop(void)
 		pthread_join(local.thread, NULL);
 	}
 	local.running = 0;
+	unlink(local.pidfile);
 	free(local.file);
 	free(local.log);
+	free(local.pidfile);
 }

@@ -413,7 +413,7 @@ server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		s->out = NULL;
 		s->len = s->off = 0;
 		if (s->done || s->w.woken == API_WOKEN_SHUTDOWN ||
-		    s->l->closing)
+		    s->w.woken == API_WOKEN_GONE || s->l->closing)
 			return (MHD_CONTENT_READER_END_OF_STREAM);
 		if (s->w.woken == API_WOKEN_TIMEOUT) {
 			s->w.woken = 0;

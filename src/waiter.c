@@ -1,4 +1,8 @@
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,9 +18,18 @@
 
 #define WAITER_NO_SLOT	((size_t)-1)
 
+/*
+ * libmicrohttpd does not watch suspended connections, so a client that hangs
+ * up while parked would only be noticed when woken: the waiter thread
+ * watches parked sockets with epoll for hang-ups, and sleeps in the same
+ * epoll_wait until the earliest deadline. An eventfd interrupts it.
+ */
 static struct {
 	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;		/* earliest deadline changed */
+	int		 epfd;
+	int		 evfd;
+	struct waiter	**byfd;		/* parked waiter of each socket */
+	size_t		 nbyfd;
 	pthread_t	 thread;
 	int		 running;
 	int		 stopping;
@@ -115,9 +128,63 @@ waiter_heap_remove(struct waiter *w)
 	waiter_heap_up(last->slot);
 }
 
+/* Interrupts the waiter thread's epoll_wait. */
+static void
+waiter_kick(void)
+{
+	uint64_t	 one = 1;
+
+	if (write(waiters.evfd, &one, sizeof one) == -1 && errno != EAGAIN)
+		log_warn("waiter: eventfd: %s", strerror(errno));
+}
+
+static void
+waiter_watch(struct waiter *w)
+{
+	const union MHD_ConnectionInfo	*info;
+	struct epoll_event		 ev;
+	size_t				 n;
+
+	w->fd = -1;
+	info = MHD_get_connection_info(w->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (info == NULL || info->connect_fd < 0)
+		return;
+	if ((size_t)info->connect_fd >= waiters.nbyfd) {
+		n = (size_t)info->connect_fd * 2 + 64;
+		waiters.byfd = xreallocarray(waiters.byfd, n,
+		    sizeof *waiters.byfd);
+		memset(waiters.byfd + waiters.nbyfd, 0,
+		    (n - waiters.nbyfd) * sizeof *waiters.byfd);
+		waiters.nbyfd = n;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLRDHUP;
+	ev.data.fd = info->connect_fd;
+	if (epoll_ctl(waiters.epfd, EPOLL_CTL_ADD, info->connect_fd,
+	    &ev) == -1) {
+		log_debug("waiter: epoll_ctl: %s", strerror(errno));
+		return;
+	}
+	w->fd = info->connect_fd;
+	waiters.byfd[w->fd] = w;
+}
+
+static void
+waiter_unwatch(struct waiter *w)
+{
+	if (w->fd < 0)
+		return;
+	if (epoll_ctl(waiters.epfd, EPOLL_CTL_DEL, w->fd, NULL) == -1)
+		log_debug("waiter: epoll_ctl: %s", strerror(errno));
+	waiters.byfd[w->fd] = NULL;
+	w->fd = -1;
+}
+
 static void
 waiter_unlink(struct waiter *w)
 {
+	waiter_unwatch(w);
 	if (w->prev != NULL)
 		w->prev->next = w->next;
 	else
@@ -148,6 +215,7 @@ waiter_link(struct waiter *w)
 	w->slot = WAITER_NO_SLOT;
 	if (w->deadline != 0)
 		waiter_heap_push(w);
+	waiter_watch(w);
 }
 
 /* Resumes one waiter; the caller holds the lock. */
@@ -162,8 +230,10 @@ waiter_resume(struct waiter *w, int why)
 static void *
 waiter_main(void *arg)
 {
-	struct timespec	 ts;
-	uint64_t	 now, soonest;
+	struct epoll_event	 evs[64];
+	struct waiter		*w;
+	uint64_t		 now, count;
+	int			 i, n, timeout;
 
 	(void)arg;
 	pthread_mutex_lock(&waiters.lock);
@@ -171,20 +241,24 @@ waiter_main(void *arg)
 		now = waiter_now();
 		while (waiters.nheap > 0 && waiters.heap[0]->deadline <= now)
 			waiter_resume(waiters.heap[0], API_WOKEN_TIMEOUT);
-		if (waiters.nheap == 0) {
-			pthread_cond_wait(&waiters.cond, &waiters.lock);
-			continue;
+		timeout = waiters.nheap == 0 ? -1 :
+		    (int)(waiters.heap[0]->deadline - now);
+		pthread_mutex_unlock(&waiters.lock);
+		n = epoll_wait(waiters.epfd, evs, 64, timeout);
+		pthread_mutex_lock(&waiters.lock);
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == waiters.evfd) {
+				if (read(waiters.evfd, &count, sizeof count) ==
+				    -1 && errno != EAGAIN)
+					log_warn("waiter: eventfd: %s",
+					    strerror(errno));
+				continue;
+			}
+			/* By socket, not pointer: it may have been woken. */
+			if ((size_t)evs[i].data.fd < waiters.nbyfd &&
+			    (w = waiters.byfd[evs[i].data.fd]) != NULL)
+				waiter_resume(w, API_WOKEN_GONE);
 		}
-		/* The condition variable runs on the monotonic clock. */
-		soonest = waiters.heap[0]->deadline;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)((soonest - now) / 1000);
-		ts.tv_nsec += (long)((soonest - now) % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&waiters.cond, &waiters.lock, &ts);
 	}
 	pthread_mutex_unlock(&waiters.lock);
 	return (NULL);
@@ -193,13 +267,21 @@ waiter_main(void *arg)
 int
 waiter_start(int64_t generation)
 {
-	pthread_condattr_t	 attr;
+	struct epoll_event	 ev;
 	int			 error;
 
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&waiters.cond, &attr);
-	pthread_condattr_destroy(&attr);
+	if ((waiters.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (waiters.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		log_error("%s: %s", __func__, strerror(errno));
+		return (-1);
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.fd = waiters.evfd;
+	if (epoll_ctl(waiters.epfd, EPOLL_CTL_ADD, waiters.evfd, &ev) == -1) {
+		log_error("%s: epoll_ctl: %s", __func__, strerror(errno));
+		return (-1);
+	}
 	waiters.generations[WAITER_EVENTS] = generation;
 	waiters.stopping = 0;
 	if ((error = pthread_create(&waiters.thread, NULL, waiter_main,
@@ -222,12 +304,17 @@ waiter_stop(void)
 		while (waiters.heads[k] != NULL)
 			waiter_resume(waiters.heads[k], API_WOKEN_SHUTDOWN);
 	}
-	pthread_cond_signal(&waiters.cond);
+	waiter_kick();
 	pthread_mutex_unlock(&waiters.lock);
 	if (waiters.running) {
 		pthread_join(waiters.thread, NULL);
 		waiters.running = 0;
 	}
+	close(waiters.epfd);
+	close(waiters.evfd);
+	free(waiters.byfd);
+	waiters.byfd = NULL;
+	waiters.nbyfd = 0;
 	free(waiters.heap);
 	waiters.heap = NULL;
 	waiters.nheap = waiters.heapsize = 0;
@@ -339,7 +426,17 @@ waiter_park(struct waiter *w, struct MHD_Connection *conn, const void *owner,
 	waiter_link(w);
 	MHD_suspend_connection(conn);
 	if (w->slot == 0)
-		pthread_cond_signal(&waiters.cond);
+		waiter_kick();
 	pthread_mutex_unlock(&waiters.lock);
 	return (0);
+}
+
+void
+waiter_wake_all(int kind)
+{
+	pthread_mutex_lock(&waiters.lock);
+	waiters.generations[kind]++;
+	while (waiters.heads[kind] != NULL)
+		waiter_resume(waiters.heads[kind], API_WOKEN_EVENT);
+	pthread_mutex_unlock(&waiters.lock);
 }

@@ -33,6 +33,7 @@ struct waiter {
 	int			 woken;		/* API_WOKEN_* */
 	int			 parked;
 	size_t			 slot;		/* in the deadline heap */
+	int			 fd;		/* watched for hang-ups */
 	struct waiter		*prev;
 	struct waiter		*next;
 };
@@ -49,6 +50,8 @@ int64_t		 waiter_generation(int);
 void		 waiter_notify(void *, int64_t);
 /* Store wake callback: "claim:KIND" or "run:ID" became ready. */
 void		 waiter_wake(void *, const char *);
+/* Wakes every waiter of a kind (a revoked rover must hear it at once). */
+void		 waiter_wake_all(int);
 /*
  * Suspends conn until its kind's generation passes seen (for claims and
  * runs: a wake-up matching key) or deadline passes. Returns 0 when parked;

@@ -84,14 +84,18 @@ lib_cleanup()
 
 lib_lock_pids()
 {
-	find "$TEST_HOME" -name '*.lock' -type f 2>/dev/null |
+	find "$TEST_HOME" \( -name '*.lock' -o -name 'local-rover.pid' \) \
+	    -type f 2>/dev/null |
 	while read -r f; do
 		pid=$(head -n 1 "$f" 2>/dev/null | tr -cd 0-9)
 		[ -n "$pid" ] || continue
-		# Only a live ufod: the pid of a dead one may be reused.
+		# Only a live ufod or rover of this test: pids get reused.
 		case $(cat "/proc/$pid/comm" 2>/dev/null) in
-		ufod*|lt-ufod*) echo "$pid" ;;
+		ufod*|lt-ufod*|ufo-rover*) ;;
+		*) continue ;;
 		esac
+		tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
+		    grep -qxF "HOME=$TEST_HOME" && echo "$pid"
 	done
 }
 

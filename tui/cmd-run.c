@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 
 #include "client.h"
 #include "cmd.h"
@@ -1167,152 +1166,6 @@ cmd_run_diff_json(const char *id, const char *data, size_t len)
 	json_object_put(obj);
 }
 
-/* An answer's bytes as they come. */
-struct cmd_run_buf {
-	char	*data;
-	size_t	 len;
-	int	 overflow;
-};
-
-static size_t
-cmd_run_fetch_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct cmd_run_buf	*b = arg;
-	size_t			 len = size * n;
-
-	if (len > CMD_RUN_MAX_ARTIFACT - b->len) {
-		b->overflow = 1;
-		return (0);
-	}
-	b->data = xrealloc(b->data, b->len + len + 1);
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return (len);
-}
-
-/*
- * GETs a raw answer (an artifact), which client_request would take for
- * broken JSON. Speaks to the server the way the client does: the same
- * socket or URL, token and fleet.
- * XXX: belongs in src/client.c as a raw GET beside client_request_raw;
- * this goes when that lands.
- */
-static int
-cmd_run_fetch(struct cmd *cmd, const char *path, char **data, size_t *len,
-    struct ufo_error *err)
-{
-	const struct client_config	*cf = cmd->config;
-	struct cmd_run_buf		 b = { NULL, 0, 0 };
-	struct curl_slist		*h;
-	struct json_object		*obj = NULL, *e;
-	CURL				*curl;
-	CURLcode			 rc = CURLE_OK;
-	char				*url, *line;
-	char				 errbuf[CURL_ERROR_SIZE];
-	const char			*msg;
-	size_t				 ulen;
-	long				 status = 0;
-	int				 ret = 0;
-
-	*data = NULL;
-	*len = 0;
-	if ((curl = curl_easy_init()) == NULL)
-		return (err_set(err, UFO_EINTERNAL, "", "curl_easy_init "
-		    "failed"));
-	if (cf->url != NULL) {
-		ulen = strlen(cf->url);
-		while (ulen > 0 && cf->url[ulen - 1] == '/')
-			ulen--;
-		url = xprintf("%.*s%s%s", (int)ulen, cf->url, UFO_API_PREFIX,
-		    path);
-	} else
-		url = xprintf("http://localhost%s%s", UFO_API_PREFIX, path);
-	if ((h = curl_slist_append(NULL, "Accept: */*")) == NULL)
-		rc = CURLE_OUT_OF_MEMORY;
-	if (rc == CURLE_OK && cf->url != NULL && cf->token != NULL) {
-		line = xprintf("Authorization: Bearer %s", cf->token);
-		if (curl_slist_append(h, line) == NULL)
-			rc = CURLE_OUT_OF_MEMORY;
-		explicit_bzero(line, strlen(line));
-		free(line);
-	}
-	if (rc == CURLE_OK && cf->fleet != NULL) {
-		line = xprintf("%s: %s", UFO_FLEET_HEADER, cf->fleet);
-		if (curl_slist_append(h, line) == NULL)
-			rc = CURLE_OUT_OF_MEMORY;
-		free(line);
-	}
-	errbuf[0] = '\0';
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_URL, url);
-	if (rc == CURLE_OK && cf->url == NULL)
-		rc = curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH,
-		    cf->socket);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_USERAGENT,
-		    "ufo/" PACKAGE_VERSION);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-		    cmd_run_fetch_write);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	if (cf->verbose)
-		fprintf(stderr, "ufo: GET %s%s%s\n", url,
-		    cf->url == NULL ? " via " : "",
-		    cf->url == NULL ? client_where(cmd->client) : "");
-	if (rc == CURLE_OK)
-		rc = curl_easy_perform(curl);
-	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) !=
-	    CURLE_OK)
-		status = 0;
-	if (cf->verbose && status != 0)
-		fprintf(stderr, "ufo: HTTP %ld\n", status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(curl);
-	free(url);
-
-	if (rc != CURLE_OK) {
-		if (b.overflow)
-			ret = err_set(err, UFO_EINTERNAL, "", "%s: answer too "
-			    "large", client_where(cmd->client));
-		else
-			ret = err_set(err, UFO_EUNAVAIL, "", "%s: %s",
-			    client_where(cmd->client), errbuf[0] != '\0' ?
-			    errbuf : curl_easy_strerror(rc));
-	} else if (status < 200 || status > 299) {
-		if (b.len > 0)
-			obj = jsonx_parse(b.data, b.len, NULL);
-		if (obj != NULL && json_object_object_get_ex(obj, "error",
-		    &e) && (msg = jsonx_str(e, "message")) != NULL)
-			ret = err_set(err, jsonx_str(e, "code") != NULL ?
-			    err_from_name(jsonx_str(e, "code")) :
-			    err_from_status((int)status), "", "%s", msg);
-		else
-			ret = err_set(err, err_from_status((int)status), "",
-			    "%s answered HTTP %ld", client_where(cmd->client),
-			    status);
-		json_object_put(obj);
-	}
-	if (ret == -1) {
-		free(b.data);
-		return (-1);
-	}
-	*data = b.data != NULL ? b.data : xstrdup("");
-	*len = b.len;
-	return (0);
-}
-
 static enum cmd_retval
 cmd_run_diff_exec(struct cmd *cmd)
 {
@@ -1331,7 +1184,7 @@ cmd_run_diff_exec(struct cmd *cmd)
 		return (CMD_RETURN_ERROR);
 	}
 	path = client_path("/runs/%s/artifacts/git.diff", id);
-	if (cmd_run_fetch(cmd, path, &data, &len, &err) == -1) {
+	if (client_fetch(cmd->client, path, &data, &len, &err) == -1) {
 		free(path);
 		if (err.code == UFO_ENOTFOUND)
 			cmd_error("run %s has no diff%s", id,

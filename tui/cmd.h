@@ -17,7 +17,6 @@
 #include "error.h"
 
 struct client;
-struct client_config;
 struct cmd;
 
 /* Keys of long options without a one-letter form, above any char. */
@@ -85,8 +84,6 @@ struct cmd {
 	struct cmd_value	*values;	/* options, in given order */
 	size_t			 nvalues;
 	struct client		*client;	/* NULL for CMD_NOSERVER */
-	/* How client was made (run diff's raw download needs it). */
-	const struct client_config *config;
 	int			 json;		/* --json */
 };
 

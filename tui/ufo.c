@@ -453,7 +453,6 @@ main(int argc, char **argv)
 		retval = ufo_board(client, ufo_options.json);
 	else {
 		cmd.client = client;
-		cmd.config = &cf;
 		retval = entry->exec(&cmd);
 	}
 	client_free(client);
