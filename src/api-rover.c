@@ -4,8 +4,10 @@
 
 #include "api.h"
 #include "jsonx.h"
+#include "log.h"
 #include "server.h"
 #include "waiter.h"
+#include "xmalloc.h"
 
 #define CLAIM_WAIT_DEFAULT	30
 #define CLAIM_WAIT_MAX		120
@@ -55,6 +57,24 @@ claim_pass_on(struct json_object *claim)
 	waiter_wake(NULL, key);
 }
 
+/* Which run a claim answer handed out, should it not arrive. */
+struct claim_sent {
+	int64_t	 attempt;
+	char	 id[64];
+};
+
+static void
+claim_undelivered(struct api_request *req, void *cls)
+{
+	struct claim_sent	*sent = cls;
+	struct ufo_error	 err;
+
+	err_clear(&err);
+	if (store_run_undelivered(req->store, &req->rover, sent->id,
+	    sent->attempt, &err) == -1)
+		log_warn("run %s: %s", sent->id, err.message);
+}
+
 /*
  * A claim long-polls: when nothing is claimable it parks on the claim wait
  * list, and the store wakes the oldest claim that can run a newly queued
@@ -65,6 +85,7 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
 	struct json_object	*claim;
+	struct claim_sent	*sent;
 	int64_t			 wait = CLAIM_WAIT_DEFAULT, seen;
 	char			 key[256];
 
@@ -101,6 +122,14 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 		if (server_park(req, WAITER_CLAIM, key, seen,
 		    req->deadline) == API_PARKED)
 			return (API_PARKED);
+	}
+	if (claim != NULL) {
+		sent = xcalloc(1, sizeof *sent);
+		snprintf(sent->id, sizeof sent->id, "%s",
+		    jsonx_str(claim, "id"));
+		sent->attempt = jsonx_int(claim, "attempt", 0);
+		resp->undelivered = claim_undelivered;
+		resp->undelivered_cls = sent;
 	}
 	resp->json = json_object_new_object();
 	json_object_object_add(resp->json, "run", claim);

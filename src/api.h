@@ -88,6 +88,12 @@ struct api_response {
 	void			*raw;		/* raw body instead (malloc'd) */
 	size_t			 raw_len;
 	const char		*content_type;	/* of raw */
+	/*
+	 * Called, with cls, when the answer was committed but could not be
+	 * delivered (the client hung up); the server frees cls either way.
+	 */
+	void			 (*undelivered)(struct api_request *, void *);
+	void			*undelivered_cls;
 };
 
 extern const struct api_route	api_routes[];

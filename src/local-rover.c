@@ -152,8 +152,21 @@ local_rover_enroll(struct store *store, const char *socket, const char *file,
 	json_object_object_add(in, "version",
 	    json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(in, "host", json_object_new_string(host));
-	if (store_rover_enroll(store, in, &out, err) == -1)
-		goto out;
+	json_object_object_add(in, "name", json_object_new_string("local"));
+	/*
+	 * The name is taken when the registration file was lost but its
+	 * rover was not revoked; the store then names it after the host.
+	 */
+	if (store_rover_enroll(store, in, &out, err) == -1) {
+		if (err->code != UFO_ECONFLICT || strcmp(err->field, "name") != 0)
+			goto out;
+		log_warn("local rover: %s; named after the host instead",
+		    err->message);
+		/* The failed enrollment rolled back: the code is unused. */
+		json_object_object_del(in, "name");
+		if (store_rover_enroll(store, in, &out, err) == -1)
+			goto out;
+	}
 
 	reg = json_object_new_object();
 	json_object_object_add(reg, "id", json_object_new_string(

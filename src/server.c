@@ -68,6 +68,8 @@ struct server_req {
 	struct route_match	 match;
 	struct api_request	 req;
 	struct waiter		 w;
+	void			 (*undelivered)(struct api_request *, void *);
+	void			*undelivered_cls;
 };
 
 /* A streamed response (server-sent events). */
@@ -560,6 +562,8 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return (server_reply_error(r, &err));
 	}
 	log_debug("%s %s: %d", method, url, resp.status);
+	r->undelivered = resp.undelivered;
+	r->undelivered_cls = resp.undelivered_cls;
 	if (resp.stream.fill != NULL)
 		return (server_reply_stream(r, &resp));
 	if (resp.raw != NULL)
@@ -577,9 +581,11 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
 	(void)cls;
 	(void)conn;
-	(void)toe;
 	if (r == NULL)
 		return;
+	if (r->undelivered != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		r->undelivered(&r->req, r->undelivered_cls);
+	free(r->undelivered_cls);
 	free(r->body);
 	json_object_put(r->req.body);
 	server_inflight(r->l->srv, -1);

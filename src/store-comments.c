@@ -55,10 +55,8 @@ store_comment_insert(struct store *s, const struct store_actor *a,
 	    " author_kind, author_id, body, created_at)"
 	    " VALUES (?, ?, ?, 'user', ?, ?, ?)", "ssssss", id, a->fleet, op,
 	    a->user, body, s->now) == -1 ||
-	    store_get_json(s, err, out, STORE_COMMENT_SELECT " WHERE c.id = ?",
-	    "s", id) != 1 ||
-	    store_event_add(s, err, a->fleet, "comment.created", id,
-	    *out) != 0)
+	    store_event_row(s, err, out, a->fleet, "comment.created", id,
+	    STORE_COMMENT_SELECT " WHERE c.id = ?", "s", id) != 0)
 		return (-1);
 	return (store_run_dispatch(s, a->fleet, op, STORE_DISPATCH_COMMENT,
 	    body, err));
@@ -70,21 +68,16 @@ store_comment_add(struct store *s, const char *fleet, const char *op,
     const char *kind, const char *author, const char *body,
     struct ufo_error *err)
 {
-	struct json_object	*obj;
 	char			 id[STORE_ID_SIZE];
-	int			 rc;
 
 	store_new_id(id, "cmt");
 	if (store_exec(s, err, "INSERT INTO comments (id, fleet_id, op_id,"
 	    " author_kind, author_id, body, created_at)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "sssssss", id, fleet, op, kind,
-	    author, body, s->now) == -1 ||
-	    store_get_json(s, err, &obj, STORE_COMMENT_SELECT
-	    " WHERE c.id = ?", "s", id) != 1)
+	    author, body, s->now) == -1)
 		return (-1);
-	rc = store_event_add(s, err, fleet, "comment.created", id, obj);
-	json_object_put(obj);
-	return (rc);
+	return (store_event_row(s, err, NULL, fleet, "comment.created", id,
+	    STORE_COMMENT_SELECT " WHERE c.id = ?", "s", id));
 }
 
 int
@@ -116,10 +109,10 @@ store_comment_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	if ((r = store_op_resolve(s, a->fleet, ref, op, err)) == 1)
 		r = store_comment_items(s, op, &items, err) == 0 ? 1 : -1;
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		return (err_set(err, UFO_ENOTFOUND, "",
 		    "operation %s not found", ref));

@@ -3,6 +3,7 @@
  * event's data is the snapshot the API would answer, so a late subscriber
  * replays from the database and needs nothing kept in memory.
  */
+#include <stdarg.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -27,6 +28,53 @@ store_event_add(struct store *s, struct ufo_error *err, const char *fleet,
 	return (0);
 }
 
+/*
+ * Appends an event whose data is the row that sql (a SELECT of one row, in
+ * store_row_json's naming, bound by fmt) answers: the snapshot of entity
+ * the API shows. The text is written straight from the columns; *out (when
+ * not NULL) gets the snapshot as an object too, for the answer.
+ */
+int
+store_event_row(struct store *s, struct ufo_error *err,
+    struct json_object **out, const char *fleet, const char *kind,
+    const char *entity, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+	int		 r;
+
+	if (!s->in_tx)
+		return (err_set(err, UFO_EINTERNAL, "", "event %s outside a "
+		    "transaction", kind));
+	va_start(ap, fmt);
+	stmt = store_vprepare(s, err, sql, fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (-1);
+	if ((r = store_step(s, stmt, err)) != 1) {
+		if (r == 0)
+			err_set(err, UFO_EINTERNAL, "", "%s: %s vanished",
+			    kind, entity);
+		return (-1);
+	}
+	store_row_text(stmt, &s->text);
+	if (out != NULL)
+		*out = store_row_json(stmt);
+	sqlite3_reset(stmt);
+	if (store_exec(s, err,
+	    "INSERT INTO events (fleet_id, kind, entity_id, data, created_at)"
+	    " VALUES (?, ?, ?, ?, ?)", "sssss", fleet, kind, entity,
+	    s->text.p, s->now) == -1) {
+		if (out != NULL) {
+			json_object_put(*out);
+			*out = NULL;
+		}
+		return (-1);
+	}
+	s->tx_event = sqlite3_last_insert_rowid(s->db);
+	return (0);
+}
+
 int
 store_event_list(struct store *s, const struct store_actor *a, int64_t since,
     int64_t limit, struct json_object **out, struct ufo_error *err)
@@ -39,12 +87,12 @@ store_event_list(struct store *s, const struct store_actor *a, int64_t since,
 		limit = STORE_LIST_DEFAULT;
 	if (limit > STORE_LIST_MAX)
 		limit = STORE_LIST_MAX;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, out,
 	    "SELECT id, fleet_id AS fleet, kind, entity_id,"
 	    " data AS \"data:json\", created_at FROM events"
 	    " WHERE fleet_id = ? AND id > ? ORDER BY id LIMIT ?",
 	    "sii", a->fleet, since, limit);
-	store_unlock(s);
+	store_read_end(s);
 	return (r);
 }

@@ -53,6 +53,7 @@ store_member_insert(struct store *s, const char *fleet, const char *user,
 	    " VALUES (?, ?, ?, ?)", "ssss", fleet, user, role_name(role),
 	    s->now) == -1)
 		return (-1);
+	store_auth_changed(s);
 	return (0);
 }
 
@@ -64,13 +65,13 @@ store_fleet_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, &items,
 	    "SELECT f.id, f.name, mb.role, f.created_at"
 	    " FROM members mb JOIN fleets f ON f.id = mb.fleet_id"
 	    " WHERE mb.user_id = ? ORDER BY f.created_at, f.name",
 	    "s", a->user);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		*out = store_list_wrap(items, NULL);
 	return (r);
@@ -84,13 +85,13 @@ store_member_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, &items,
 	    "SELECT u.id, u.email, u.name, mb.role, mb.created_at"
 	    " FROM members mb JOIN users u ON u.id = mb.user_id"
 	    " WHERE mb.fleet_id = ? ORDER BY mb.created_at, u.email",
 	    "s", a->fleet);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		*out = store_list_wrap(items, NULL);
 	return (r);
@@ -106,13 +107,13 @@ store_actor_fleet(struct store *s, struct store_actor *a, const char *ref,
 	if (ref == NULL || *ref == '\0')
 		return (err_set(err, UFO_ENOTFOUND, "",
 		    "fleet \"\" not found"));
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_json(s, err, &row,
 	    "SELECT f.id, mb.role FROM fleets f"
 	    " JOIN members mb ON mb.fleet_id = f.id AND mb.user_id = ?1"
 	    " WHERE f.id = ?2 OR f.name = ?2 ORDER BY f.id = ?2 DESC LIMIT 1",
 	    "ss", a->user, ref);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == -1)
 		return (-1);
 	if (r == 0)
@@ -304,11 +305,11 @@ store_crew_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, &items,
 	    STORE_CREW_SELECT " WHERE c.fleet_id = ? ORDER BY c.name", "s",
 	    a->fleet);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		*out = store_list_wrap(items, NULL);
 	return (r);

@@ -2,7 +2,8 @@
  * What the store's files share and nobody else sees: the struct behind
  * struct store, statement helpers that always bind, transactions, ids,
  * timestamps, events and the lookups one kind of record needs of another.
- * Every function here expects the caller to hold the store's lock.
+ * Every function here expects the caller to hold the lock of the store
+ * (writer or reader) it is given.
  */
 #ifndef UFO_STORE_INTERNAL_H
 #define UFO_STORE_INTERNAL_H
@@ -25,23 +26,60 @@
 #define STORE_LEASE_MS		30000	/* a claim's lease, renewed by beats */
 #define STORE_BACKOFF_MAX_MS	60000	/* longest wait before a requeue */
 #define STORE_SECRET_SIZE	80	/* prefix + 43 base64url + NUL */
+#define STORE_READERS		4	/* read connections */
+#define STORE_CKPT_FRAMES	4000	/* WAL pages that start a checkpoint */
+#define STORE_CKPT_HARD		16000	/* pages that stop writers for one */
+#define STORE_CKPT_TAIL		32	/* pages left for that one */
+#define STORE_CKPT_PASSES	8	/* passes to leave only them */
 
 struct store_cached {
 	const char	*sql;
 	sqlite3_stmt	*stmt;
 };
 
+/* A growing buffer of text. */
+struct store_buf {
+	char		*p;
+	size_t		 len;
+	size_t		 size;
+};
+
+/* What authentication remembers of a secret (by its hash) or the owner. */
+struct store_auth {
+	char			 hash[STORE_HASH_SIZE];
+	int			 kind;		/* STORE_AUTH_* */
+	char			 id[48];	/* rover or token id */
+	char			 fleet[48];
+	char			 user[48];
+	int			 role;
+	int			 units;
+	char			 expires[STORE_TS_SIZE]; /* "" never */
+	int64_t			 used_ms;	/* last_used_at written */
+	struct store_auth	*next;
+};
+#define STORE_AUTH_ROVER	1
+#define STORE_AUTH_TOKEN	2
+#define STORE_AUTH_LOCAL	3
+
+/*
+ * A connection and what goes with it. The store itself is the writer: one
+ * connection, used under its lock. Readers are stores of their own (parent
+ * set), each with its own connection, statement cache and lock, reading
+ * committed data only. A checkpointer thread has a connection of its own.
+ */
 struct store {
 	pthread_mutex_t		 lock;
 	sqlite3			*db;
 	char			*path;
+	struct store		*parent;	/* a reader: its writer */
 
 	store_notify_cb		 notify;
 	void			*notify_arg;
 	int64_t			 last_event;	/* highest committed event */
 	int64_t			 notify_pending; /* to announce at unlock */
 
-	/* Wait keys: collected by the open tx, called after unlock. */
+	/* Wait keys: collected by the open transaction, called after the
+	 * COMMIT and unlock. */
 	store_wake_cb		 wake;
 	void			*wake_arg;
 	struct store_keys {
@@ -52,9 +90,42 @@ struct store {
 
 	int			 in_tx;
 	int64_t			 tx_event;	/* last event of the open tx */
+	int			 tx_auth;	/* it changed credentials */
 	char			 now[STORE_TS_SIZE]; /* the open tx's time */
 	int64_t			 now_ms;	/* the same, ms since epoch */
 	int64_t			 skew_ms;	/* store_set_clock */
+
+	/* Statements handed out since the last reset. */
+	sqlite3_stmt		*used[64];
+	size_t			 nused;
+	int			 used_overflow;
+
+	/* Readers. */
+	struct store		*readers[STORE_READERS];
+	unsigned		 nreaders;
+	unsigned		 next_reader;
+
+	/* The checkpointer: its thread and connection. */
+	pthread_t		 ckpt_thread;
+	pthread_mutex_t		 ckpt_lock;
+	pthread_cond_t		 ckpt_cond;
+	sqlite3			*ckpt_db;
+	int			 ckpt_running;
+	int			 ckpt_stop;
+	int			 wal_frames;	/* after the last COMMIT */
+	int			 wal_done;	/* backfilled by the last pass */
+
+	/* Authentication: secrets (by hash) and the local owner. */
+	pthread_mutex_t		 auth_lock;
+	uint64_t		 auth_gen;	/* bumped when credentials change */
+	struct store_auth	**auth;
+	size_t			 auth_size;	/* buckets, a power of 2 */
+	size_t			 auth_n;
+
+	/* The time the sweeper will look next (ms, 0: unknown). */
+	int64_t			 sweep_next;
+
+	struct store_buf	 text;		/* event data being written */
 
 	struct store_cached	 cache[STORE_CACHE_SIZE];
 };
@@ -101,6 +172,8 @@ struct store {
 /* store.c: locking, transactions, statements, rows, ids, time. */
 void		 store_lock(struct store *);
 void		 store_unlock(struct store *);
+struct store	*store_read(struct store *);
+void		 store_read_end(struct store *);
 int		 store_begin(struct store *, struct ufo_error *);
 int		 store_end(struct store *, int, struct ufo_error *);
 int		 store_sqlerr(struct store *, struct ufo_error *);
@@ -122,6 +195,7 @@ int		 store_get_int(struct store *, struct ufo_error *, int64_t *,
 int		 store_get_text(struct store *, struct ufo_error *, char *,
 		     size_t, const char *, const char *, ...);
 struct json_object *store_row_json(sqlite3_stmt *);
+void		 store_row_text(sqlite3_stmt *, struct store_buf *);
 struct json_object *store_list_wrap(struct json_object *, const char *);
 void		 store_new_id(char *, const char *);
 void		 store_timestamp(char *, size_t, int64_t);
@@ -129,6 +203,12 @@ void		 store_time_format(char *, size_t, int64_t);
 int64_t		 store_clock_ms(struct store *);
 void		 store_wake_add(struct store *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
+void		 store_sweep_at(struct store *, int64_t);
+void		 store_auth_changed(struct store *);
+int		 store_auth_get(struct store *, const char *, int,
+		     struct store_auth *, uint64_t *);
+void		 store_auth_put(struct store *, const struct store_auth *,
+		     uint64_t);
 int		 store_blank(const char *);
 int		 store_body(struct json_object *, const char *const *,
 		     struct ufo_error *);
@@ -141,6 +221,10 @@ int		 store_schema_migrate(struct store *, struct ufo_error *);
 int		 store_event_add(struct store *, struct ufo_error *,
 		     const char *, const char *, const char *,
 		     struct json_object *);
+int		 store_event_row(struct store *, struct ufo_error *,
+		     struct json_object **, const char *, const char *,
+		     const char *, const char *, const char *, ...);
+
 
 /* store-fleets.c: parties are "pilot:NAME", "user:EMAIL", "crew:NAME". */
 int		 store_party_resolve(struct store *, const char *,
@@ -173,6 +257,8 @@ int		 store_op_parse_code(const char *, char *, size_t, int64_t *);
 
 int		 store_op_set_status(struct store *, const char *,
 		     const char *, int, struct ufo_error *);
+int		 store_op_move_to(struct store *, const char *, const char *,
+		     int, const char *, int, struct ufo_error *);
 
 /* store-comments.c */
 int		 store_comment_items(struct store *, const char *,
@@ -193,6 +279,13 @@ int		 store_run_dispatch(struct store *, const char *, const char *,
 		     int, const char *, struct ufo_error *);
 int		 store_run_target(struct store *, const char *, const char *,
 		     int *, struct ufo_error *);
+int		 store_run_plan(struct store *, const char *, const char *,
+		     const char *, struct json_object **, struct ufo_error *);
+int		 store_run_dispatch_new(struct store *, const char *,
+		     const char *, const char *, const char *, const char *,
+		     const char *, struct json_object *, const char *,
+		     const char *, struct ufo_error *);
+void		 store_op_slug(const char *, const char *, char *, size_t);
 int		 store_run_check_idle(struct store *, const char *,
 		     struct ufo_error *);
 int		 store_run_unblock(struct store *, const char *, const char *,

@@ -146,11 +146,11 @@ store_mission_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, &items,
 	    STORE_MISSION_SELECT " WHERE fleet_id = ? ORDER BY key", "s",
 	    a->fleet);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		*out = store_list_wrap(items, NULL);
 	return (r);
@@ -164,11 +164,11 @@ store_mission_get(struct store *s, const struct store_actor *a,
 	int	 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	if ((r = store_mission_resolve(s, a->fleet, ref, id, err)) == 1)
 		r = store_get_json(s, err, out,
 		    STORE_MISSION_SELECT " WHERE id = ?", "s", id);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		return (err_set(err, UFO_ENOTFOUND, "", "mission %s not found",
 		    ref));

@@ -174,19 +174,8 @@ store_op_announce(struct store *s, const struct store_actor *a,
     const char *id, const char *kind, struct json_object **out,
     struct ufo_error *err)
 {
-	struct json_object	*obj;
-
-	if (store_op_json(s, a->fleet, id, &obj, err) != 0)
-		return (-1);
-	if (store_event_add(s, err, a->fleet, kind, id, obj) != 0) {
-		json_object_put(obj);
-		return (-1);
-	}
-	if (out != NULL)
-		*out = obj;
-	else
-		json_object_put(obj);
-	return (0);
+	return (store_event_row(s, err, out, a->fleet, kind, id,
+	    STORE_OP_SELECT " WHERE o.id = ?", "s", id));
 }
 
 /* A parent's children counts changed: live views learn it by an event. */
@@ -355,13 +344,23 @@ int
 store_op_set_status(struct store *s, const char *fleet, const char *id,
     int status, struct ufo_error *err)
 {
-	struct store_actor	 a;
 	struct store_op_row	 row;
-	int64_t			 pos;
 
 	if (store_op_load(s, id, &row, err) != 0)
 		return (-1);
-	if (row.status == status)
+	return (store_op_move_to(s, fleet, id, row.status, row.parent, status,
+	    err));
+}
+
+/* The same, when the caller knows the status and parent ("" none). */
+int
+store_op_move_to(struct store *s, const char *fleet, const char *id,
+    int from, const char *parent, int status, struct ufo_error *err)
+{
+	struct store_actor	 a;
+	int64_t			 pos;
+
+	if (from == status)
 		return (0);
 	memset(&a, 0, sizeof a);
 	snprintf(a.fleet, sizeof a.fleet, "%s", fleet);
@@ -371,7 +370,7 @@ store_op_set_status(struct store *s, const char *fleet, const char *id,
 	    s->now, id) == -1 ||
 	    store_op_announce(s, &a, id, "operation.updated", NULL, err) != 0)
 		return (-1);
-	return (store_op_touch(s, &a, row.parent, err));
+	return (store_op_touch(s, &a, parent, err));
 }
 
 /*
@@ -451,13 +450,16 @@ store_op_insert_fields(struct store *s, const struct store_actor *a,
     struct json_object *in, const struct store_op_dispatch *d,
     struct json_object **out, struct ufo_error *err)
 {
-	struct json_object	*labels = NULL;
+	struct json_object	*labels = NULL, *plan = NULL;
 	const char		*mission = "UFO", *title, *body = "";
 	const char		*status = NULL, *parent = NULL, *akind;
 	char			 id[STORE_ID_SIZE], mid[STORE_ID_SIZE];
 	char			 aid[STORE_ID_SIZE], pid[STORE_ID_SIZE];
+	char			 code[48], slug[65];
 	int64_t			 priority = 0, number, pos;
-	int			 st = OP_BACKLOG, aset, r, dispatch;
+	int			 st = OP_BACKLOG, aset, r, dispatch, rc = -1;
+
+	slug[0] = '\0';
 
 	if (jsonx_get_string(in, "mission", &mission, JSONX_OPTIONAL,
 	    err) == -1 ||
@@ -500,37 +502,55 @@ store_op_insert_fields(struct store *s, const struct store_actor *a,
 	 */
 	dispatch = akind != NULL && strcmp(akind, "pilot") == 0 && d->start &&
 	    (status == NULL || st == OP_IN_PROGRESS);
-	if (dispatch && store_run_target(s, a->fleet, aid, &st, err) != 0)
+	if (dispatch && store_run_plan(s, a->fleet, aid, mid, &plan,
+	    err) != 1)
 		return (-1);
+	if (dispatch)
+		st = jsonx_int(plan, "ready", 0) ? OP_IN_PROGRESS : OP_BLOCKED;
 
 	/* The mission's sequence moves in this transaction: never reused. */
-	if (store_get_int(s, err, &number, "UPDATE missions"
-	    " SET next_number = next_number + 1 WHERE id = ?"
-	    " RETURNING next_number - 1", "s", mid) != 1 ||
+	if (store_exec(s, err, "UPDATE missions"
+	    " SET next_number = next_number + 1 WHERE id = ?", "s",
+	    mid) != 1 ||
+	    store_get_int(s, err, &number, "SELECT next_number - 1"
+	    " FROM missions WHERE id = ?", "s", mid) != 1 ||
 	    store_op_end_position(s, a->fleet, &pos, err) != 0)
-		return (-1);
+		goto out;
+	/* Its first run starts now: the work dir's name is fixed now. */
+	if (st == OP_IN_PROGRESS && plan != NULL) {
+		snprintf(code, sizeof code, "%s-%lld", jsonx_str(plan, "key"),
+		    (long long)number);
+		store_op_slug(code, title, slug, sizeof slug);
+	}
 	store_new_id(id, "op");
 	if (store_exec(s, err,
 	    "INSERT INTO operations (id, fleet_id, mission_id, number, title,"
 	    " body, status, priority, assignee_kind, assignee_id, parent_id,"
 	    " position, created_by, created_at, updated_at, require_tags,"
-	    " exclude_tags)"
+	    " exclude_tags, slug)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?14, coalesce(?15, '[]'), coalesce(?16, '[]'))",
-	    "sssissdisssissss", id, a->fleet, mid, number, title, body, st,
+	    " ?14, ?14, coalesce(?15, '[]'), coalesce(?16, '[]'), ?17)",
+	    "sssissdisssisssss", id, a->fleet, mid, number, title, body, st,
 	    priority, akind, akind != NULL ? aid : NULL,
 	    parent != NULL ? pid : NULL, pos, a->user, s->now, d->require,
-	    d->exclude) == -1)
-		return (-1);
+	    d->exclude, slug[0] != '\0' ? slug : NULL) == -1)
+		goto out;
 	if (store_op_add_labels(s, a, id, labels, err) == -1)
-		return (-1);
+		goto out;
 	if (store_op_announce(s, a, id, "operation.created", out, err) != 0 ||
 	    store_op_touch(s, a, parent != NULL ? pid : NULL, err) != 0)
-		return (-1);
+		goto out;
 	if (!dispatch)
-		return (0);
-	return (store_run_dispatch(s, a->fleet, id, STORE_DISPATCH_START,
-	    NULL, err));
+		rc = 0;
+	else if (slug[0] != '\0')
+		rc = store_run_dispatch_new(s, a->fleet, id, code, title, body,
+		    aid, plan, d->require, d->exclude, err);
+	else
+		rc = store_run_dispatch(s, a->fleet, id, STORE_DISPATCH_START,
+		    NULL, err);
+out:
+	json_object_put(plan);
+	return (rc);
 }
 
 int
@@ -835,11 +855,11 @@ store_op_list(struct store *s, const struct store_actor *a,
 	if (limit > STORE_LIST_MAX)
 		limit = STORE_LIST_MAX;
 	memset(&q, 0, sizeof q);
-	store_lock(s);
+	s = store_read(s);
 	rc = store_op_query_build(s, a, f, &q, limit, err);
 	if (rc == 0)
 		rc = store_op_query_run(s, &q, limit, out, err);
-	store_unlock(s);
+	store_read_end(s);
 	free(q.sql);
 	free(q.pattern);
 	return (rc);
@@ -856,7 +876,7 @@ store_op_get(struct store *s, const struct store_actor *a, const char *ref,
 	int			 rc = -1;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	if (store_op_find(s, a->fleet, ref, NULL, &row, err) != 0 ||
 	    store_op_json(s, a->fleet, row.id, &obj, err) != 0)
 		goto out;
@@ -880,7 +900,7 @@ store_op_get(struct store *s, const struct store_actor *a, const char *ref,
 	obj = NULL;
 	rc = 0;
 out:
-	store_unlock(s);
+	store_read_end(s);
 	json_object_put(obj);
 	return (rc);
 }

@@ -222,11 +222,11 @@ store_pilot_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, &items,
 	    STORE_PILOT_SELECT " WHERE fleet_id = ? ORDER BY name", "s",
 	    a->fleet);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		*out = store_list_wrap(items, NULL);
 	return (r);
@@ -250,11 +250,11 @@ store_pilot_get(struct store *s, const struct store_actor *a,
 	int	 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	if ((r = store_pilot_resolve(s, a->fleet, ref, id, err)) == 1)
 		r = store_get_json(s, err, out,
 		    STORE_PILOT_SELECT " WHERE id = ?", "s", id);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		return (err_set(err, UFO_ENOTFOUND, "", "pilot %s not found",
 		    ref));
@@ -428,11 +428,11 @@ store_label_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, &items,
 	    STORE_LABEL_SELECT " WHERE fleet_id = ? ORDER BY name", "s",
 	    a->fleet);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		*out = store_list_wrap(items, NULL);
 	return (r);

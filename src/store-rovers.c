@@ -39,8 +39,8 @@
 	" THEN 'offline' WHEN busy >= units THEN 'busy'"		\
 	" ELSE 'online' END AS state, version, host, last_seen_at,"	\
 	" created_at FROM (SELECT r.*, (SELECT count(*) FROM runs u"	\
-	" WHERE u.rover_id = r.id AND u.status IN ('claimed',"		\
-	" 'running')) AS busy FROM rovers r"
+	" WHERE u.rover_id = r.id AND u.finished_at IS NULL) AS busy"	\
+	" FROM rovers r"
 
 #define STORE_CODE_SELECT						\
 	"SELECT id, uses, used, tags AS \"tags:json\", expires_at,"	\
@@ -492,26 +492,40 @@ store_rover_enroll(struct store *s, struct json_object *in,
 	return (rc);
 }
 
+/*
+ * Every rover request: the token's hash names the rover. What the database
+ * says of a live rover is remembered until credentials change (a revoke,
+ * an update commits), so that requests do not queue up for it.
+ */
 int
 store_rover_authenticate(struct store *s, const char *token,
     struct store_rover *rv, struct ufo_error *err)
 {
+	struct store_auth	 c;
 	struct json_object	*row;
-	char			 hash[STORE_HASH_SIZE];
-	int			 r, rc = -1;
+	struct store		*r;
+	uint64_t		 gen;
+	int			 rr, rc = -1;
 
 	memset(rv, 0, sizeof *rv);
 	if (token == NULL || strncmp(token, STORE_ROVER_PREFIX,
 	    strlen(STORE_ROVER_PREFIX)) != 0 || strlen(token) > 128)
 		return (err_set(err, UFO_EUNAUTH, "", "invalid rover token"));
-	store_token_hash(token, hash, sizeof hash);
-	store_lock(s);
-	r = store_get_json(s, err, &row, "SELECT id, fleet_id, units,"
-	    " revoked_at FROM rovers WHERE hash = ?", "s", hash);
-	store_unlock(s);
-	if (r == 0)
+	memset(&c, 0, sizeof c);
+	store_token_hash(token, c.hash, sizeof c.hash);
+	if (store_auth_get(s, c.hash, STORE_AUTH_ROVER, &c, &gen)) {
+		snprintf(rv->id, sizeof rv->id, "%s", c.id);
+		snprintf(rv->fleet, sizeof rv->fleet, "%s", c.fleet);
+		rv->units = c.units;
+		return (0);
+	}
+	r = store_read(s);
+	rr = store_get_json(r, err, &row, "SELECT id, fleet_id, units,"
+	    " revoked_at FROM rovers WHERE hash = ?", "s", c.hash);
+	store_read_end(r);
+	if (rr == 0)
 		return (err_set(err, UFO_EUNAUTH, "", "invalid rover token"));
-	if (r == -1)
+	if (rr == -1)
 		return (-1);
 	if (jsonx_str(row, "revoked_at") != NULL)
 		err_set(err, UFO_EUNAUTH, "", "rover %s is revoked",
@@ -521,6 +535,11 @@ store_rover_authenticate(struct store *s, const char *token,
 		snprintf(rv->fleet, sizeof rv->fleet, "%s",
 		    jsonx_str(row, "fleet_id"));
 		rv->units = (int)jsonx_int(row, "units", 1);
+		c.kind = STORE_AUTH_ROVER;
+		snprintf(c.id, sizeof c.id, "%s", rv->id);
+		snprintf(c.fleet, sizeof c.fleet, "%s", rv->fleet);
+		c.units = rv->units;
+		store_auth_put(s, &c, gen);
 		rc = 0;
 	}
 	json_object_put(row);
@@ -537,11 +556,11 @@ store_rover_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, &items, STORE_ROVER_SELECT
 	    " WHERE r.fleet_id = ?2) ORDER BY seq", "is", store_clock_ms(s),
 	    a->fleet);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		*out = store_list_wrap(items, NULL);
 	return (r);
@@ -555,10 +574,10 @@ store_rover_get(struct store *s, const struct store_actor *a,
 	int	 rc;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	if ((rc = store_rover_find(s, a->fleet, ref, id, err)) == 0)
 		rc = store_rover_json(s, id, out, err);
-	store_unlock(s);
+	store_read_end(s);
 	return (rc);
 }
 
@@ -623,6 +642,8 @@ store_rover_update_tx(struct store *s, const struct store_actor *a,
 	    " ELSE units END, updated_at = ?5 WHERE id = ?1", "sssis", id,
 	    name, norm, units, s->now) == -1)
 		goto out;
+	if (units > 0)
+		store_auth_changed(s);
 	if (norm != NULL && (store_rover_sync(s, id, err) != 0 ||
 	    store_rover_unblock(s, id, a->fleet, err) != 0))
 		goto out;
@@ -670,6 +691,7 @@ store_rover_revoke_tx(struct store *s, const struct store_actor *a,
 	if (n == 0)
 		return (store_rover_json(s, id, out, err));
 	log_info("rover %s revoked", id);
+	store_auth_changed(s);
 	if (store_exec(s, err, "DELETE FROM rover_kinds WHERE rover_id = ?",
 	    "s", id) == -1 ||
 	    store_run_release_rover(s, id, err) != 0)
@@ -701,31 +723,36 @@ store_rover_revoke(struct store *s, const struct store_actor *a,
 
 /*
  * Every claim and heartbeat: the rover must still be enrolled; it is seen
- * now; its auto tags are recorded (announced when they changed); runs
- * waiting for a rover of its kinds are unblocked. *tags is the union of
- * its user and auto tags.
+ * now; its auto tags are recorded (announced when they changed); runs waiting
+ * for a rover of its kinds are unblocked. *tags and *autos (when not NULL)
+ * get its user and auto tags, *kinds (when not NULL) the pilot kinds it
+ * runs.
  */
 static int
 store_rover_touch(struct store *s, const struct store_rover *rv,
-    struct json_object *in, char **tags, struct ufo_error *err)
+    struct json_object *in, char **tags, char **autos,
+    struct json_object **kinds, struct ufo_error *err)
 {
-	struct json_object	*row, *autos = NULL;
+	struct json_object	*row, *list = NULL, *given = NULL;
 	const char		*stored;
 	char			*norm = NULL;
+	size_t			 i;
 	int			 r, rc = -1;
 
-	*tags = NULL;
-	if (jsonx_get_string_array(in, "auto_tags", &autos, JSONX_OPTIONAL,
-	    err) == -1 ||
-	    (autos != NULL && store_tags_normalize(autos, "auto_tags", &norm,
-	    err) != 0))
+	if (tags != NULL)
+		*tags = NULL;
+	if (autos != NULL)
+		*autos = NULL;
+	if (kinds != NULL)
+		*kinds = NULL;
+	if (jsonx_get_string_array(in, "auto_tags", &given, JSONX_OPTIONAL,
+	    err) == -1)
 		return (-1);
 	if ((r = store_get_json(s, err, &row, "SELECT tags, auto_tags,"
-	    " revoked_at FROM rovers WHERE id = ? AND fleet_id = ?", "ss",
-	    rv->id, rv->fleet)) != 1) {
+	    " revoked_at, last_seen_ms FROM rovers WHERE id = ?"
+	    " AND fleet_id = ?", "ss", rv->id, rv->fleet)) != 1) {
 		if (r == 0)
 			err_set(err, UFO_EUNAUTH, "", "invalid rover");
-		free(norm);
 		return (-1);
 	}
 	if (jsonx_str(row, "revoked_at") != NULL) {
@@ -733,9 +760,14 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 		goto out;
 	}
 	stored = jsonx_str(row, "auto_tags");
-	if (store_exec(s, err, "UPDATE rovers SET last_seen_at = ?,"
-	    " last_seen_ms = ? WHERE id = ?", "sis", s->now, s->now_ms,
-	    rv->id) == -1)
+	/* The same tags as last time, in the same order: nothing to do. */
+	if (given != NULL && strcmp(jsonx_compact(given), stored) != 0 &&
+	    store_tags_normalize(given, "auto_tags", &norm, err) != 0)
+		goto out;
+	if (s->now_ms != jsonx_int(row, "last_seen_ms", 0) &&
+	    store_exec(s, err, "UPDATE rovers"
+	    " SET last_seen_at = ?, last_seen_ms = ? WHERE id = ?", "sis",
+	    s->now, s->now_ms, rv->id) == -1)
 		goto out;
 	if (norm != NULL && strcmp(norm, stored) != 0) {
 		if (store_exec(s, err, "UPDATE rovers SET auto_tags = ?,"
@@ -747,38 +779,55 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 			goto out;
 		stored = norm;
 	}
-	if (store_rover_unblock(s, rv->id, rv->fleet, err) != 0)
+	if (store_get_list(s, err, &list, "SELECT kind FROM rover_kinds"
+	    " WHERE rover_id = ? ORDER BY kind", "s", rv->id) != 0)
 		goto out;
-	*tags = store_tags_union(jsonx_str(row, "tags"), stored);
+	for (i = 0; i < json_object_array_length(list); i++) {
+		if (store_run_unblock(s, rv->fleet, jsonx_str(
+		    json_object_array_get_idx(list, i), "kind"), err) != 0)
+			goto out;
+	}
+	if (tags != NULL)
+		*tags = xstrdup(jsonx_str(row, "tags"));
+	if (autos != NULL)
+		*autos = xstrdup(stored);
+	if (kinds != NULL) {
+		*kinds = list;
+		list = NULL;
+	}
 	rc = 0;
 out:
 	free(norm);
+	json_object_put(list);
 	json_object_put(row);
 	return (rc);
 }
 
 /*
- * The oldest claimable run of one pilot kind that the rover's tags allow:
- * an index walk in (not_before, seq) order that stops at the first match,
- * so its cost does not grow with the queue (unless many runs ahead need
- * tags this rover lacks).
+ * The oldest claimable run of one pilot kind that the rover's tags (its
+ * user tags and its auto tags) allow: an index walk in (not_before, seq)
+ * order that stops at the first match, so its cost does not grow with the
+ * queue (unless many runs ahead need tags this rover lacks).
  */
 static int
 store_rover_pick(struct store *s, const struct store_rover *rv,
-    const char *kind, const char *tags, struct json_object **out,
-    struct ufo_error *err)
+    const char *kind, const char *tags, const char *autos,
+    struct json_object **out, struct ufo_error *err)
 {
-	return (store_get_json(s, err, out, "SELECT id, not_before_ms, seq"
+	return (store_get_json(s, err, out, "SELECT id, not_before_ms, seq,"
+	    " backoff != 0 OR no_rover != 0 AS flags"
 	    " FROM runs WHERE fleet_id = ?1 AND kind = ?2"
 	    " AND status = 'queued' AND not_before_ms <= ?3"
 	    " AND (tags = '[]' OR NOT EXISTS (SELECT 1"
 	    " FROM json_each(runs.tags) t"
-	    " WHERE t.value NOT IN (SELECT value FROM json_each(?4))))"
+	    " WHERE t.value NOT IN (SELECT value FROM json_each(?4)"
+	    " UNION ALL SELECT value FROM json_each(?5))))"
 	    " AND (exclude_tags = '[]' OR NOT EXISTS (SELECT 1"
 	    " FROM json_each(runs.exclude_tags) t"
-	    " WHERE t.value IN (SELECT value FROM json_each(?4))))"
-	    " ORDER BY not_before_ms, seq LIMIT 1", "ssis", rv->fleet, kind,
-	    s->now_ms, tags));
+	    " WHERE t.value IN (SELECT value FROM json_each(?4)"
+	    " UNION ALL SELECT value FROM json_each(?5))))"
+	    " ORDER BY not_before_ms, seq LIMIT 1", "ssiss", rv->fleet, kind,
+	    s->now_ms, tags, autos));
 }
 
 static int
@@ -788,8 +837,8 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	static const char *const keys[] = { "wait", "auto_tags", "free_units",
 	    NULL };
 	struct json_object	*kinds = NULL, *best = NULL, *c;
-	char			*tags = NULL, lease[STORE_TS_SIZE];
-	char			 id[STORE_ID_SIZE];
+	char			*tags = NULL, *autos = NULL;
+	char			 id[STORE_ID_SIZE], lease[STORE_TS_SIZE];
 	int64_t			 wait = 0, free_units = 1;
 	size_t			 i;
 	int			 r, rc = -1;
@@ -800,20 +849,17 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	    err) == -1))
 		return (-1);
 	(void)wait;	/* the API parks the claim; here it is answered now */
-	if (store_rover_touch(s, rv, in, &tags, err) != 0)
+	if (store_rover_touch(s, rv, in, &tags, &autos, &kinds, err) != 0)
 		return (-1);
 	/* A full rover is seen, but gets nothing. */
 	if (free_units <= 0) {
 		rc = 0;
 		goto out;
 	}
-	if (store_get_list(s, err, &kinds, "SELECT kind FROM rover_kinds"
-	    " WHERE rover_id = ? ORDER BY kind", "s", rv->id) != 0)
-		goto out;
 	for (i = 0; i < json_object_array_length(kinds); i++) {
 		if ((r = store_rover_pick(s, rv, jsonx_str(
-		    json_object_array_get_idx(kinds, i), "kind"), tags, &c,
-		    err)) == -1)
+		    json_object_array_get_idx(kinds, i), "kind"), tags, autos,
+		    &c, err)) == -1)
 			goto out;
 		if (r == 0)
 			continue;
@@ -836,25 +882,31 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	store_time_format(lease, sizeof lease, s->now_ms + STORE_LEASE_MS);
 	if ((r = store_exec(s, err, "UPDATE runs SET status = 'claimed',"
 	    " rover_id = ?2, claimed_at = ?3, lease_ms = ?4,"
-	    " lease_expires_at = ?5, backoff = 0, no_rover = 0"
-	    " WHERE id = ?1 AND status = 'queued'", "sssis", id, rv->id,
-	    s->now, s->now_ms + STORE_LEASE_MS, lease)) != 1) {
+	    " lease_expires_at = ?5 WHERE id = ?1 AND status = 'queued'",
+	    "sssis", id, rv->id, s->now, s->now_ms + STORE_LEASE_MS,
+	    lease)) != 1) {
 		if (r == 0)
 			err_set(err, UFO_EINTERNAL, "", "run %s was not queued",
 			    id);
 		goto out;
 	}
+	/* Its backoff is over, its kind has a rover: flags cleared. */
+	if (jsonx_int(best, "flags", 0) != 0 && store_exec(s, err,
+	    "UPDATE runs SET backoff = 0, no_rover = 0 WHERE id = ?", "s",
+	    id) == -1)
+		goto out;
 	if (store_run_announce(s, rv->fleet, id, "run.claimed", NULL,
 	    err) != 0 ||
 	    store_run_claim_json(s, id, out, err) != 0)
 		goto out;
 	/* A new lease: the sweeper may have nothing to wait for yet. */
-	store_wake_add(s, "sweep");
+	store_sweep_at(s, s->now_ms + STORE_LEASE_MS);
 	rc = 0;
 out:
 	json_object_put(kinds);
 	json_object_put(best);
 	free(tags);
+	free(autos);
 	return (rc);
 }
 
@@ -884,7 +936,7 @@ store_rover_heartbeat_tx(struct store *s, const struct store_rover *rv,
 	static const char *const keys[] = { "runs", "auto_tags", "free_units",
 	    NULL };
 	struct json_object	*runs = NULL, *e, *v, *cancel, *lost;
-	char			 lease[STORE_TS_SIZE], *tags = NULL;
+	char			 lease[STORE_TS_SIZE];
 	int64_t			 free_units, attempt, c;
 	size_t			 i, n = 0;
 	int			 r;
@@ -915,9 +967,8 @@ store_rover_heartbeat_tx(struct store *s, const struct store_rover *rv,
 		}
 	}
 	(void)free_units;
-	if (store_rover_touch(s, rv, in, &tags, err) != 0)
+	if (store_rover_touch(s, rv, in, NULL, NULL, NULL, err) != 0)
 		return (-1);
-	free(tags);
 
 	cancel = json_object_new_array();
 	lost = json_object_new_array();
@@ -926,13 +977,16 @@ store_rover_heartbeat_tx(struct store *s, const struct store_rover *rv,
 		e = json_object_array_get_idx(runs, i);
 		attempt = json_object_get_int64(json_object_object_get(e,
 		    "attempt"));
-		r = store_get_int(s, err, &c, "UPDATE runs SET lease_ms = ?,"
+		r = store_exec(s, err, "UPDATE runs SET lease_ms = ?,"
 		    " lease_expires_at = ? WHERE id = ? AND fleet_id = ?"
 		    " AND rover_id = ? AND attempt = ?"
-		    " AND status IN ('claimed', 'running')"
-		    " RETURNING cancel_requested", "issssi",
+		    " AND finished_at IS NULL", "issssi",
 		    s->now_ms + STORE_LEASE_MS, lease, jsonx_str(e, "id"),
 		    rv->fleet, rv->id, attempt);
+		if (r == 1 && store_get_int(s, err, &c, "SELECT"
+		    " cancel_requested FROM runs WHERE id = ?", "s",
+		    jsonx_str(e, "id")) != 1)
+			r = -1;
 		if (r == -1) {
 			json_object_put(cancel);
 			json_object_put(lost);

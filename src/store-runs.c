@@ -40,7 +40,7 @@
 	" JOIN missions m ON m.id = o.mission_id"
 
 #define STORE_RUN_MESSAGE_SELECT					\
-	"SELECT run_id AS run, n AS seq, attempt, type,"		\
+	"SELECT ?1 AS run, n AS seq, attempt, type,"			\
 	" data AS \"data:json\", created_at FROM run_messages"
 
 #define STORE_ARTIFACT_SELECT						\
@@ -67,6 +67,7 @@ struct store_run_row {
 	char	 rover[STORE_ID_SIZE];		/* "" when none */
 	char	 kind[64];
 	char	 status[16];
+	int64_t	 seq;
 	int64_t	 attempt;
 	int64_t	 max_attempts;
 	int	 cancel_requested;
@@ -108,7 +109,7 @@ store_run_load(struct store *s, const char *fleet, const char *id,
 
 	stmt = store_prepare(s, err,
 	    "SELECT id, fleet_id, op_id, pilot_id, rover_id, kind, status,"
-	    " attempt, max_attempts, cancel_requested FROM runs"
+	    " attempt, max_attempts, cancel_requested, seq FROM runs"
 	    " WHERE id = ?1 AND (?2 IS NULL OR fleet_id = ?2)", "ss", id,
 	    fleet);
 	if (stmt == NULL)
@@ -125,6 +126,7 @@ store_run_load(struct store *s, const char *fleet, const char *id,
 	row->attempt = sqlite3_column_int64(stmt, 7);
 	row->max_attempts = sqlite3_column_int64(stmt, 8);
 	row->cancel_requested = sqlite3_column_int(stmt, 9);
+	row->seq = sqlite3_column_int64(stmt, 10);
 	sqlite3_reset(stmt);
 	return (1);
 }
@@ -161,60 +163,49 @@ int
 store_run_announce(struct store *s, const char *fleet, const char *id,
     const char *kind, struct json_object **out, struct ufo_error *err)
 {
-	struct json_object	*obj;
-
-	if (store_run_json(s, id, &obj, err) != 0)
+	if (store_event_row(s, err, out, fleet, kind, id, STORE_RUN_SELECT
+	    " WHERE r.id = ?", "s", id) != 0)
 		return (-1);
-	if (store_event_add(s, err, fleet, kind, id, obj) != 0) {
-		json_object_put(obj);
-		return (-1);
-	}
 	store_wake_add(s, "run:%s", id);
-	if (out != NULL)
-		*out = obj;
-	else
-		json_object_put(obj);
 	return (0);
 }
 
-/* What a rover is handed when it claims a run. */
+/*
+ * What a rover is handed when it claims a run. previous_usage: what the
+ * earlier runs of the same operation in the same pilot session reported in
+ * all (a CLI counts a session's tokens from its start; the rover sends this
+ * run's share), null when none did.
+ */
 int
 store_run_claim_json(struct store *s, const char *id,
     struct json_object **out, struct ufo_error *err)
 {
-	struct json_object	*row, *claim;
-	int			 r;
+	int	 r;
 
-	*out = NULL;
-	r = store_get_json(s, err, &row,
-	    "SELECT json_object('id', r.id, 'attempt', r.attempt,"
-	    " 'lease_seconds', ?2,"
-	    " 'operation', json_object('id', o.id,"
-	    " 'code', m.key || '-' || o.number, 'title', o.title,"
-	    " 'body', o.body, 'slug', o.slug),"
-	    " 'mission', json(r.source),"
-	    " 'pilot', json_remove(json(r.profile), '$.credentials'),"
-	    " 'prompt', r.prompt,"
-	    " 'resume', json(CASE WHEN r.resume THEN 'true' ELSE 'false' END),"
-	    " 'session_id', r.session_id, 'credentials', json_object())"
-	    " AS \"claim:json\""
+	r = store_get_json(s, err, out,
+	    "SELECT r.id, r.attempt, ?2 AS lease_seconds,"
+	    " json_object('id', o.id, 'code', m.key || '-' || o.number,"
+	    " 'title', o.title, 'body', o.body, 'slug', o.slug)"
+	    " AS \"operation:json\", r.source AS \"mission:json\","
+	    " json_remove(r.profile, '$.credentials') AS \"pilot:json\","
+	    " r.prompt, r.resume AS \"resume:bool\", r.session_id,"
+	    " '{}' AS \"credentials:json\","
+	    " CASE WHEN r.session_id IS NOT NULL THEN (SELECT"
+	    " json_object('input_tokens',"
+	    " sum(json_extract(p.usage, '$.input_tokens')),"
+	    " 'output_tokens', sum(json_extract(p.usage, '$.output_tokens')),"
+	    " 'cache_read_tokens',"
+	    " sum(json_extract(p.usage, '$.cache_read_tokens')))"
+	    " FROM runs p WHERE p.op_id = r.op_id AND p.seq < r.seq"
+	    " AND p.pilot_id = r.pilot_id AND p.session_id = r.session_id"
+	    " AND p.reported = 1 HAVING count(*) > 0) END"
+	    " AS \"previous_usage:json\""
 	    " FROM runs r JOIN operations o ON o.id = r.op_id"
 	    " JOIN missions m ON m.id = o.mission_id WHERE r.id = ?1", "si",
 	    id, (int64_t)(STORE_LEASE_MS / 1000));
-	if (r != 1) {
-		if (r == 0)
-			err_set(err, UFO_EINTERNAL, "", "run %s vanished", id);
-		return (-1);
-	}
-	if (!json_object_object_get_ex(row, "claim", &claim) ||
-	    claim == NULL) {
-		json_object_put(row);
-		return (err_set(err, UFO_EINTERNAL, "", "run %s: bad claim",
-		    id));
-	}
-	*out = json_object_get(claim);
-	json_object_put(row);
-	return (0);
+	if (r == 0)
+		return (err_set(err, UFO_EINTERNAL, "", "run %s vanished", id));
+	return (r == 1 ? 0 : -1);
 }
 
 /* Queueing. */
@@ -263,7 +254,7 @@ store_run_active(struct store *s, const char *op, char *id,
     struct ufo_error *err)
 {
 	return (store_get_text(s, err, id, STORE_ID_SIZE, "SELECT id FROM runs"
-	    " WHERE op_id = ? AND status IN ('queued', 'claimed', 'running')",
+	    " WHERE op_id = ? AND finished_at IS NULL",
 	    "s", op));
 }
 
@@ -278,8 +269,7 @@ store_run_check_idle(struct store *s, const char *op, struct ufo_error *err)
 	    "SELECT r.id, r.status, m.key || '-' || o.number AS code"
 	    " FROM runs r JOIN operations o ON o.id = r.op_id"
 	    " JOIN missions m ON m.id = o.mission_id"
-	    " WHERE r.op_id = ? AND r.status IN ('queued', 'claimed',"
-	    " 'running')", "s", op);
+	    " WHERE r.op_id = ? AND r.finished_at IS NULL", "s", op);
 	if (r != 1)
 		return (r);
 	err_set(err, UFO_ECONFLICT, "", "%s already has an active run %s "
@@ -376,7 +366,33 @@ struct store_run_new {
 	const char	*tags;		/* JSON arrays of tags */
 	const char	*exclude;
 	const char	*retry_of;
+	/* A new operation's first run (store_run_dispatch_new): the pilot's
+	 * name and kind are known, a rover can run it, the operation has no
+	 * other run, its slug and status are set already. */
+	int		 fresh;
+	const char	*name;
+	const char	*kind;
 };
+
+static int
+store_run_insert(struct store *s, const char *fleet,
+    const struct store_run_new *n, const char *id, const char *name,
+    const char *kind, const char *profile, const char *source,
+    const char *tags, const char *exclude, int ready, struct ufo_error *err)
+{
+	if (store_exec(s, err, "INSERT INTO runs (id, fleet_id, op_id,"
+	    " pilot_id, pilot, kind, profile, source, status, prompt, resume,"
+	    " session_id, tags, exclude_tags, no_rover, retry_of,"
+	    " queued_at, not_before, not_before_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10,"
+	    " ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17)",
+	    "sssssssssdsssdssi",
+	    id, fleet, n->op, n->pilot, name, kind, profile, source,
+	    n->prompt, n->resume, n->session, tags, exclude, !ready,
+	    n->retry_of, s->now, s->now_ms) == -1)
+		return (-1);
+	return (0);
+}
 
 /*
  * Queues a run and moves its operation to in_progress, or to blocked with
@@ -391,6 +407,16 @@ store_run_queue(struct store *s, const char *fleet,
 	const char		*profile, *source, *tags, *exclude, *kind;
 	int			 r, ready, rc = -1;
 
+	if (n->fresh) {
+		store_new_id(id, "run");
+		if (store_run_insert(s, fleet, n, id, n->name, n->kind,
+		    n->profile, n->source, n->tags, n->exclude, 1, err) != 0 ||
+		    store_run_announce(s, fleet, id, "run.queued", NULL,
+		    err) != 0)
+			return (-1);
+		store_wake_add(s, "claim:%s", n->kind);
+		return (0);
+	}
 	if (store_run_check_idle(s, n->op, err) != 0)
 		return (-1);
 	if ((r = store_get_json(s, err, &pilot,
@@ -442,16 +468,8 @@ store_run_queue(struct store *s, const char *fleet,
 		goto out;
 
 	store_new_id(id, "run");
-	if (store_exec(s, err, "INSERT INTO runs (id, fleet_id, op_id,"
-	    " pilot_id, pilot, kind, profile, source, status, prompt, resume,"
-	    " session_id, tags, exclude_tags, no_rover, retry_of,"
-	    " queued_at, not_before, not_before_ms)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10,"
-	    " ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17)",
-	    "sssssssssdsssdssi",
-	    id, fleet, n->op, n->pilot, jsonx_str(pilot, "name"), kind,
-	    profile, source, n->prompt, n->resume, n->session, tags, exclude,
-	    !ready, n->retry_of, s->now, s->now_ms) == -1)
+	if (store_run_insert(s, fleet, n, id, jsonx_str(pilot, "name"), kind,
+	    profile, source, tags, exclude, ready, err) != 0)
 		goto out;
 	if (store_run_fix_slug(s, n->op, err) != 0 ||
 	    store_run_announce(s, fleet, id, "run.queued", NULL, err) != 0)
@@ -528,6 +546,77 @@ store_run_last_session(struct store *s, const char *op, const char *pilot,
 	    " WHERE op_id = ? AND pilot_id = ? AND session_id IS NOT NULL"
 	    " ORDER BY seq DESC LIMIT 1", "ss", op, pilot);
 	return (r == -1 ? -1 : 0);
+}
+
+/*
+ * What dispatching a new operation to pilot (an id) needs, in one lookup:
+ * the pilot's name, kind and profile, the mission's key and source, and
+ * whether a rover of the fleet can run the kind. 1 found, -1 error.
+ */
+int
+store_run_plan(struct store *s, const char *fleet, const char *pilot,
+    const char *mission, struct json_object **out, struct ufo_error *err)
+{
+	int	 r;
+
+	r = store_get_json(s, err, out, "SELECT p.name, p.kind,"
+	    " json_object('name', p.name, 'kind', p.kind, 'model', p.model,"
+	    " 'args', json(p.args), 'env', json(p.env),"
+	    " 'max_turns', p.max_turns, 'timeout', p.timeout,"
+	    " 'credentials', json(p.credentials)) AS profile,"
+	    " m.key, json_object('key', m.key, 'repo', m.repo,"
+	    " 'branch', m.branch) AS source, EXISTS (SELECT 1"
+	    " FROM rover_kinds WHERE fleet_id = ?3 AND kind = p.kind)"
+	    " AS ready FROM pilots p, missions m WHERE p.id = ?1"
+	    " AND m.id = ?2", "sss", pilot, mission, fleet);
+	if (r == 0)
+		return (err_set(err, UFO_EINTERNAL, "", "pilot %s vanished",
+		    pilot));
+	return (r);
+}
+
+/*
+ * The first run of an operation made now, for a pilot a rover can run
+ * (plan from store_run_plan): its prompt is the operation alone, there is
+ * no session to resume, no run before it, nothing pending; the operation
+ * was made in_progress with its slug.
+ */
+int
+store_run_dispatch_new(struct store *s, const char *fleet, const char *op,
+    const char *code, const char *title, const char *body,
+    const char *pilot, struct json_object *plan, const char *require,
+    const char *exclude, struct ufo_error *err)
+{
+	struct store_run_new	 n;
+	char			 id[STORE_ID_SIZE];
+	char			*prompt;
+	int			 rc;
+
+	if (!store_blank(body))
+		prompt = xprintf("# %s: %s\n\n%s", code, title, body);
+	else
+		prompt = xprintf("# %s: %s", code, title);
+	memset(&n, 0, sizeof n);
+	n.op = op;
+	n.pilot = pilot;
+	n.prompt = prompt;
+	n.profile = jsonx_str(plan, "profile");
+	n.source = jsonx_str(plan, "source");
+	n.tags = require != NULL ? require : "[]";
+	n.exclude = exclude != NULL ? exclude : "[]";
+	n.fresh = 1;
+	n.name = jsonx_str(plan, "name");
+	n.kind = jsonx_str(plan, "kind");
+	rc = store_run_queue(s, fleet, &n, id, err);
+	free(prompt);
+	return (rc);
+}
+
+/* The slug of an operation (store_run_slug), for a new one's INSERT. */
+void
+store_op_slug(const char *code, const char *title, char *slug, size_t len)
+{
+	store_run_slug(code, title, slug, len);
 }
 
 /*
@@ -684,7 +773,7 @@ store_run_requeue(struct store *s, const struct store_run_row *row,
 	    err) != 0)
 		return (-1);
 	if (backoff > 0)
-		store_wake_add(s, "sweep");
+		store_sweep_at(s, s->now_ms + backoff);
 	else if (ready)
 		store_wake_add(s, "claim:%s", row->kind);
 	if (ready)
@@ -720,7 +809,7 @@ store_run_release_rover(struct store *s, const char *rover,
 	int			 r, rc = 0;
 
 	if (store_get_list(s, err, &list, "SELECT id FROM runs"
-	    " WHERE rover_id = ? AND status IN ('claimed', 'running')"
+	    " WHERE rover_id = ? AND finished_at IS NULL"
 	    " ORDER BY seq", "s", rover) != 0)
 		return (-1);
 	for (i = 0; rc == 0 && i < json_object_array_length(list); i++) {
@@ -737,6 +826,45 @@ store_run_release_rover(struct store *s, const char *rover,
 			rc = store_run_requeue(s, &row, 0, err);
 	}
 	json_object_put(list);
+	return (rc);
+}
+
+/*
+ * The answer to a claim did not reach its rover (it hung up while the
+ * answer was on its way): the run goes back to the queue at once rather
+ * than when its lease runs out. The next attempt fences the claim off, in
+ * case the rover got the answer after all.
+ */
+static int
+store_run_undelivered_tx(struct store *s, const struct store_rover *rv,
+    const char *id, int64_t attempt, struct ufo_error *err)
+{
+	struct store_run_row	 row;
+
+	if (store_run_find(s, rv->fleet, id, &row, err) != 0)
+		return (-1);
+	if (strcmp(row.status, "claimed") != 0 ||
+	    strcmp(row.rover, rv->id) != 0 || row.attempt != attempt)
+		return (0);
+	log_info("run %s: the claim did not reach rover %s; queued again",
+	    id, rv->id);
+	if (row.cancel_requested)
+		return (store_run_end(s, &row, "cancelled", NULL,
+		    "run.cancelled", err));
+	return (store_run_requeue(s, &row, 0, err));
+}
+
+int
+store_run_undelivered(struct store *s, const struct store_rover *rv,
+    const char *id, int64_t attempt, struct ufo_error *err)
+{
+	int	 rc;
+
+	store_lock(s);
+	if ((rc = store_begin(s, err)) == 0)
+		rc = store_run_undelivered_tx(s, rv, id, attempt, err);
+	rc = store_end(s, rc, err);
+	store_unlock(s);
 	return (rc);
 }
 
@@ -791,11 +919,12 @@ store_run_markers(char *msg, int *status, int *needs_input)
 /* Moves the operation to status (-1: stays) and signals the fleet. */
 static int
 store_run_outcome(struct store *s, const struct store_run_row *row,
-    int status, const char *signal, const char *message,
-    struct ufo_error *err)
+    struct json_object *op, int status, const char *signal,
+    const char *message, struct ufo_error *err)
 {
-	if (status != -1 &&
-	    store_op_set_status(s, row->fleet, row->op, status, err) != 0)
+	if (status != -1 && store_op_move_to(s, row->fleet, row->op,
+	    (int)jsonx_int(op, "status", -1), jsonx_str(op, "parent"), status,
+	    err) != 0)
 		return (-1);
 	if (signal == NULL)
 		return (0);
@@ -823,7 +952,8 @@ store_run_effects(struct store *s, const struct store_run_row *row,
 	int			 target, r, rc = -1;
 
 	if ((r = store_get_json(s, err, &op,
-	    "SELECT m.key || '-' || o.number AS code, o.title, o.status"
+	    "SELECT m.key || '-' || o.number AS code, o.title, o.status,"
+	    " o.parent_id AS parent, o.pending_prompt IS NOT NULL AS pending"
 	    " FROM operations o JOIN missions m ON m.id = o.mission_id"
 	    " WHERE o.id = ?", "s", row->op)) != 1)
 		return (r == 0 ? err_set(err, UFO_EINTERNAL, "", "operation %s "
@@ -839,14 +969,14 @@ store_run_effects(struct store *s, const struct store_run_row *row,
 			/* The pilot asked a question: the card stays put. */
 			target = st != -1 ? st : OP_IN_PROGRESS;
 			msg = xprintf("%s needs your input: %s", code, title);
-			if (store_run_outcome(s, row, target,
+			if (store_run_outcome(s, row, op, target,
 			    "input_requested", msg, err) != 0)
 				goto out;
 		} else {
 			target = st != -1 ? st : OP_IN_REVIEW;
 			msg = xprintf("%s is ready for review: %s", code,
 			    title);
-			if (store_run_outcome(s, row, target,
+			if (store_run_outcome(s, row, op, target,
 			    target == OP_IN_REVIEW ? "review_requested" : NULL,
 			    msg, err) != 0)
 				goto out;
@@ -865,8 +995,8 @@ store_run_effects(struct store *s, const struct store_run_row *row,
 		msg = xprintf("%s: %s", code, text);
 		if (store_comment_add(s, row->fleet, row->op, "system", NULL,
 		    text, err) != 0 ||
-		    store_run_outcome(s, row, OP_BLOCKED, "run_failed", msg,
-		    err) != 0)
+		    store_run_outcome(s, row, op, OP_BLOCKED, "run_failed",
+		    msg, err) != 0)
 			goto out;
 	} else {
 		if (jsonx_int(op, "status", -1) == OP_IN_PROGRESS &&
@@ -876,8 +1006,11 @@ store_run_effects(struct store *s, const struct store_run_row *row,
 		rc = 0;
 		goto out;
 	}
-	rc = store_run_dispatch(s, row->fleet, row->op, STORE_DISPATCH_PENDING,
-	    NULL, err);
+	/* Comments made during the run queue its resume. */
+	rc = 0;
+	if (jsonx_int(op, "pending", 0))
+		rc = store_run_dispatch(s, row->fleet, row->op,
+		    STORE_DISPATCH_PENDING, NULL, err);
 out:
 	free(text);
 	free(msg);
@@ -1097,8 +1230,8 @@ store_run_messages_tx(struct store *s, const struct store_rover *rv,
 			text = jsonx_compact(log);
 		}
 		r = store_exec(s, err, "INSERT OR IGNORE INTO run_messages"
-		    " (run_id, n, attempt, seq, type, data, created_at)"
-		    " VALUES (?, ?, ?, ?, ?, ?, ?)", "siiisss", row.id, n + 1,
+		    " (run, n, attempt, seq, type, data, created_at)"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?)", "iiiisss", row.seq, n + 1,
 		    attempt, msgs[i].seq, type, text, s->now);
 		json_object_put(log);
 		log = NULL;
@@ -1434,7 +1567,7 @@ store_run_list(struct store *s, const struct store_actor *a,
 	if (f->status != NULL && store_run_statuses(f->status, &statuses,
 	    err) != 0)
 		return (-1);
-	store_lock(s);
+	s = store_read(s);
 	if (f->operation != NULL) {
 		if ((r = store_op_resolve(s, a->fleet, f->operation, op,
 		    err)) == 0)
@@ -1476,7 +1609,7 @@ store_run_list(struct store *s, const struct store_actor *a,
 	items = NULL;
 	rc = 0;
 out:
-	store_unlock(s);
+	store_read_end(s);
 	json_object_put(items);
 	free(statuses);
 	return (rc);
@@ -1490,10 +1623,10 @@ store_run_get(struct store *s, const struct store_actor *a, const char *id,
 	int			 rc;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	if ((rc = store_run_find(s, a->fleet, id, &row, err)) == 0)
 		rc = store_run_json(s, row.id, out, err);
-	store_unlock(s);
+	store_read_end(s);
 	return (rc);
 }
 
@@ -1513,13 +1646,13 @@ store_run_message_list(struct store *s, const struct store_actor *a,
 		since = 0;
 	if (limit <= 0 || limit > STORE_LIST_MAX)
 		limit = STORE_LIST_MAX;
-	store_lock(s);
+	s = store_read(s);
 	if (store_run_find(s, a->fleet, id, &row, err) != 0 ||
 	    store_get_int(s, err, &count, "SELECT messages FROM runs"
 	    " WHERE id = ?", "s", row.id) != 1 ||
 	    store_get_list(s, err, &items, STORE_RUN_MESSAGE_SELECT
-	    " WHERE run_id = ? AND n > ? ORDER BY n LIMIT ?", "sii", row.id,
-	    since, limit) != 0)
+	    " WHERE run = ?2 AND n > ?3 ORDER BY n LIMIT ?4", "siii", row.id,
+	    row.seq, since, limit) != 0)
 		goto out;
 	last = since;
 	if ((n = json_object_array_length(items)) > 0)
@@ -1534,7 +1667,7 @@ store_run_message_list(struct store *s, const struct store_actor *a,
 	    !store_run_is_active(row.status) && last >= count));
 	rc = 0;
 out:
-	store_unlock(s);
+	store_read_end(s);
 	json_object_put(items);
 	return (rc);
 }
@@ -1551,7 +1684,7 @@ store_run_artifact_get(struct store *s, const struct store_actor *a,
 
 	*data = NULL;
 	*len = 0;
-	store_lock(s);
+	s = store_read(s);
 	if (store_run_find(s, a->fleet, id, &row, err) != 0)
 		goto out;
 	if ((stmt = store_prepare(s, err, "SELECT content FROM artifacts"
@@ -1572,7 +1705,7 @@ store_run_artifact_get(struct store *s, const struct store_actor *a,
 	sqlite3_reset(stmt);
 	rc = 0;
 out:
-	store_unlock(s);
+	store_read_end(s);
 	return (rc);
 }
 
@@ -1704,7 +1837,8 @@ store_sweep_tx(struct store *s, int64_t *next, struct ufo_error *err)
 	int			 r, rc = 0;
 
 	if (store_get_list(s, err, &list, "SELECT id FROM runs"
-	    " WHERE status IN ('claimed', 'running') AND lease_ms <= ?"
+	    " WHERE rover_id IS NOT NULL AND finished_at IS NULL"
+	    " AND lease_ms <= ?"
 	    " ORDER BY lease_ms LIMIT ?", "ii", s->now_ms,
 	    (int64_t)STORE_SWEEP_BATCH) != 0)
 		return (-1);
@@ -1753,16 +1887,20 @@ store_sweep_tx(struct store *s, int64_t *next, struct ufo_error *err)
 
 	if (expired == STORE_SWEEP_BATCH || ended == STORE_SWEEP_BATCH) {
 		*next = s->now_ms;
+		s->sweep_next = 0;
 		return (0);
 	}
 	if (store_get_int(s, err, &lease, "SELECT coalesce(min(lease_ms), 0)"
-	    " FROM runs WHERE status IN ('claimed', 'running')", "") != 1 ||
+	    " FROM runs WHERE rover_id IS NOT NULL AND finished_at IS NULL",
+	    "") != 1 ||
 	    store_get_int(s, err, &wait, "SELECT coalesce(min(not_before_ms),"
 	    " 0) FROM runs WHERE status = 'queued' AND backoff = 1", "") != 1)
 		return (-1);
 	if (lease == 0 || (wait != 0 && wait < lease))
 		lease = wait;
 	*next = lease;
+	/* Leases and backoffs ending before next wake the sweeper. */
+	s->sweep_next = lease;
 	return (0);
 }
 
@@ -1776,8 +1914,10 @@ store_sweep(struct store *s, int64_t *next, struct ufo_error *err)
 	if ((rc = store_begin(s, err)) == 0)
 		rc = store_sweep_tx(s, next, err);
 	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0)
+	if (rc != 0) {
 		*next = 0;
+		s->sweep_next = 0;
+	}
+	store_unlock(s);
 	return (rc);
 }

@@ -337,6 +337,64 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX signals_user ON signals (fleet_id, user_id, seq);"
 	"CREATE INDEX signals_unread ON signals (fleet_id, user_id, seq)"
 	"  WHERE read_at IS NULL;",
+
+	/* 3: fewer pages written a run. A run's messages are keyed by the
+	 * run's integer seq, so that each batch lands at the end of the
+	 * tree instead of splitting pages all over it; events take their
+	 * ids without AUTOINCREMENT's sqlite_sequence row (they are never
+	 * deleted, so max(id) + 1 never repeats one); leases are found
+	 * through the runs held (few), so renewing one writes no index;
+	 * only sub-operations are in the parent index. */
+	"CREATE TABLE run_messages_3 ("
+	"  run INTEGER NOT NULL REFERENCES runs (seq),"
+	"  n INTEGER NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  PRIMARY KEY (run, n),"
+	"  UNIQUE (run, attempt, seq)"
+	") WITHOUT ROWID;"
+	"INSERT INTO run_messages_3 (run, n, attempt, seq, type, data,"
+	"  created_at) SELECT r.seq, m.n, m.attempt, m.seq, m.type, m.data,"
+	"  m.created_at FROM run_messages m JOIN runs r ON r.id = m.run_id"
+	"  ORDER BY r.seq, m.n;"
+	"DROP TABLE run_messages;"
+	"ALTER TABLE run_messages_3 RENAME TO run_messages;"
+	"CREATE TABLE events_3 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  kind TEXT NOT NULL,"
+	"  entity_id TEXT NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"INSERT INTO events_3 (id, fleet_id, kind, entity_id, data,"
+	"  created_at) SELECT id, fleet_id, kind, entity_id, data,"
+	"  created_at FROM events ORDER BY id;"
+	"DROP TABLE events;"
+	"ALTER TABLE events_3 RENAME TO events;"
+	"CREATE INDEX events_fleet ON events (fleet_id, id);"
+	"DELETE FROM sqlite_sequence WHERE name = 'events';"
+	/* A run is active (queued, claimed, running) exactly while it has
+	 * no finished_at, and held (claimed, running) while it also has a
+	 * rover: tests of one column each, which claims, starts and lease
+	 * renewals leave alone (an IN list would also cost a temporary
+	 * table each time SQLite checks it). */
+	"UPDATE runs SET finished_at = coalesce(finished_at, queued_at)"
+	"  WHERE status IN ('succeeded', 'failed', 'cancelled')"
+	"  AND finished_at IS NULL;"
+	"DROP INDEX runs_active;"
+	"CREATE UNIQUE INDEX runs_active ON runs (op_id)"
+	"  WHERE finished_at IS NULL;"
+	"DROP INDEX runs_held;"
+	"CREATE INDEX runs_held ON runs (rover_id)"
+	"  WHERE rover_id IS NOT NULL AND finished_at IS NULL;"
+	"DROP INDEX runs_lease;"
+	"DROP INDEX operations_parent;"
+	"CREATE INDEX operations_parent ON operations (parent_id)"
+	"  WHERE parent_id IS NOT NULL;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))

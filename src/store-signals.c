@@ -22,14 +22,13 @@ store_signal_fleet(struct store *s, const char *fleet, const char *kind,
     const char *op, const char *run, const char *message,
     struct ufo_error *err)
 {
-	struct json_object	*users, *sig;
+	struct json_object	*users;
 	char			 id[STORE_ID_SIZE];
 	size_t			 i;
 	int			 rc = 0;
 
 	if (store_get_list(s, err, &users, "SELECT user_id FROM members"
-	    " WHERE fleet_id = ? ORDER BY created_at, user_id", "s",
-	    fleet) != 0)
+	    " WHERE fleet_id = ? ORDER BY user_id", "s", fleet) != 0)
 		return (-1);
 	for (i = 0; rc == 0 && i < json_object_array_length(users); i++) {
 		store_new_id(id, "sig");
@@ -37,14 +36,12 @@ store_signal_fleet(struct store *s, const char *fleet, const char *kind,
 		    " user_id, kind, op_id, run_id, message, created_at)"
 		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ssssssss", id, fleet,
 		    jsonx_str(json_object_array_get_idx(users, i), "user_id"),
-		    kind, op, run, message, s->now) == -1 ||
-		    store_get_json(s, err, &sig, STORE_SIGNAL_SELECT
-		    " WHERE g.id = ?", "s", id) != 1) {
+		    kind, op, run, message, s->now) == -1) {
 			rc = -1;
 			break;
 		}
-		rc = store_event_add(s, err, fleet, "signal.created", id, sig);
-		json_object_put(sig);
+		rc = store_event_row(s, err, NULL, fleet, "signal.created",
+		    id, STORE_SIGNAL_SELECT " WHERE g.id = ?", "s", id);
 	}
 	json_object_put(users);
 	return (rc);
@@ -59,7 +56,7 @@ store_signal_list(struct store *s, const struct store_actor *a, int unread,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	/* One row past the page says that older signals exist. */
 	if (unread)
 		r = store_get_list(s, err, &items, STORE_SIGNAL_SELECT
@@ -71,7 +68,7 @@ store_signal_list(struct store *s, const struct store_actor *a, int unread,
 		    " WHERE g.fleet_id = ? AND g.user_id = ?"
 		    " ORDER BY g.seq DESC LIMIT ?",
 		    "ssi", a->fleet, a->user, (int64_t)STORE_LIST_MAX + 1);
-	store_unlock(s);
+	store_read_end(s);
 	if (r != 0)
 		return (-1);
 	if ((n = json_object_array_length(items)) > STORE_LIST_MAX) {

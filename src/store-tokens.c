@@ -19,6 +19,7 @@
 #define STORE_TOKEN_LEN		(4 + 43)	/* "ufo_" + base64url(32) */
 #define STORE_TOKEN_HASH	crypto_generichash_BYTES
 #define STORE_TOKEN_MAX_LIFE	(100LL * 366 * 86400)
+#define STORE_TOKEN_USED_MS	60000	/* last_used_at written that often */
 
 #define STORE_TOKEN_SELECT						\
 	"SELECT id, name, prefix, created_at, expires_at,"		\
@@ -134,11 +135,11 @@ store_token_list(struct store *s, const struct store_actor *a,
 	int			 r;
 
 	*out = NULL;
-	store_lock(s);
+	s = store_read(s);
 	r = store_get_list(s, err, &items, STORE_TOKEN_SELECT
 	    " WHERE fleet_id = ? AND user_id = ? ORDER BY created_at, id",
 	    "ss", a->fleet, a->user);
-	store_unlock(s);
+	store_read_end(s);
 	if (r == 0)
 		*out = store_list_wrap(items, NULL);
 	return (r);
@@ -180,6 +181,7 @@ store_token_revoke_tx(struct store *s, const struct store_actor *a,
 	/* Revoking twice answers the same and announces nothing new. */
 	if (n == 0)
 		return (0);
+	store_auth_changed(s);
 	return (store_event_add(s, err, a->fleet, "token.revoked", id, *out));
 }
 
@@ -203,16 +205,14 @@ store_token_revoke(struct store *s, const struct store_actor *a,
 }
 
 static int
-store_token_check(struct store *s, const char *token, struct store_actor *a,
-    struct ufo_error *err)
+store_token_check(struct store *s, const char *hash, struct store_actor *a,
+    struct store_auth *c, struct ufo_error *err)
 {
 	struct json_object	*row;
-	char			 hash[STORE_TOKEN_HASH * 2 + 1];
 	const char		*stored, *role, *expires;
 	char			 now[STORE_TS_SIZE];
 	int			 r, rc = -1;
 
-	store_token_hash(token, hash, sizeof hash);
 	r = store_get_json(s, err, &row,
 	    "SELECT t.id, t.hash, t.fleet_id, t.user_id, t.expires_at,"
 	    " t.revoked_at, mb.role FROM tokens t LEFT JOIN members mb"
@@ -245,28 +245,60 @@ store_token_check(struct store *s, const char *token, struct store_actor *a,
 		snprintf(a->user, sizeof a->user, "%s",
 		    jsonx_str(row, "user_id"));
 		a->role = role_from_name(role);
+		c->kind = STORE_AUTH_TOKEN;
+		snprintf(c->id, sizeof c->id, "%s", jsonx_str(row, "id"));
+		snprintf(c->fleet, sizeof c->fleet, "%s", a->fleet);
+		snprintf(c->user, sizeof c->user, "%s", a->user);
+		c->role = a->role;
+		snprintf(c->expires, sizeof c->expires, "%s",
+		    expires != NULL ? expires : "");
+		c->used_ms = s->now_ms;
 		rc = 0;
 	}
 	json_object_put(row);
 	return (rc);
 }
 
+/*
+ * A bearer token to its actor. What the database says of a valid token is
+ * remembered until credentials change; its use is written down at most
+ * once in STORE_TOKEN_USED_MS.
+ */
 int
 store_token_authenticate(struct store *s, const char *token,
     struct store_actor *a, struct ufo_error *err)
 {
-	int	 rc;
+	struct store_auth	 c;
+	char			 now[STORE_TS_SIZE];
+	uint64_t		 gen;
+	int			 rc;
 
 	memset(a, 0, sizeof *a);
 	if (token == NULL || strlen(token) != STORE_TOKEN_LEN ||
 	    strncmp(token, STORE_TOKEN_PREFIX, strlen(STORE_TOKEN_PREFIX)) != 0)
 		return (err_set(err, UFO_EUNAUTH, "", "invalid token"));
+	memset(&c, 0, sizeof c);
+	store_token_hash(token, c.hash, sizeof c.hash);
+	if (store_auth_get(s, c.hash, STORE_AUTH_TOKEN, &c, &gen)) {
+		store_timestamp(now, sizeof now, 0);
+		if (c.expires[0] != '\0' && strcmp(c.expires, now) <= 0)
+			return (err_set(err, UFO_EUNAUTH, "", "token expired"));
+		if (store_clock_ms(s) - c.used_ms < STORE_TOKEN_USED_MS) {
+			snprintf(a->fleet, sizeof a->fleet, "%s", c.fleet);
+			snprintf(a->user, sizeof a->user, "%s", c.user);
+			a->role = c.role;
+			return (0);
+		}
+	}
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0)
-		rc = store_token_check(s, token, a, err);
+		rc = store_token_check(s, c.hash, a, &c, err);
 	rc = store_end(s, rc, err);
 	store_unlock(s);
-	if (rc != 0)
+	if (rc != 0) {
 		memset(a, 0, sizeof *a);
-	return (rc);
+		return (rc);
+	}
+	store_auth_put(s, &c, gen);
+	return (0);
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,42 +24,292 @@
 #include "store-internal.h"
 #include "xmalloc.h"
 
-static void	store_reset_all(struct store *);
+static void	store_reset_used(struct store *);
 static int	store_verify_statuses(struct store *, struct ufo_error *);
 static void	store_keys_clear(struct store_keys *);
+static void	store_keys_move(struct store_keys *, struct store_keys *);
+static void	store_auth_flush(struct store *);
+static void	*store_ckpt_main(void *);
+
+/* Opens a connection to path with what every connection of ours sets. */
+static int
+store_conn_open(const char *path, int create, sqlite3 **dbp,
+    struct ufo_error *err)
+{
+	sqlite3	*db = NULL;
+	int	 rc;
+
+	*dbp = NULL;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		err_set(err, UFO_EINTERNAL, "", "database %s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		log_error("store_open: %s", err->message);
+		sqlite3_close(db);
+		return (-1);
+	}
+	sqlite3_extended_result_codes(db, 1);
+	if (sqlite3_busy_timeout(db, 5000) != SQLITE_OK) {
+		err_set(err, UFO_EINTERNAL, "", "database %s: %s", path,
+		    sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return (-1);
+	}
+	*dbp = db;
+	return (0);
+}
+
+/* A connection's settings, by pragmas that take no parameters. */
+static int
+store_conn_setup(sqlite3 *db, const char *path, const char *pragmas,
+    struct ufo_error *err)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(err, UFO_EINTERNAL, "", "database %s: %s", path,
+		    msg != NULL ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return (-1);
+	}
+	return (0);
+}
+
+static struct store *
+store_new(const char *path)
+{
+	struct store	*s;
+
+	s = xcalloc(1, sizeof *s);
+	if (pthread_mutex_init(&s->lock, NULL) != 0)
+		fatalx("store: cannot make a lock");
+	s->path = xstrdup(path);
+	return (s);
+}
+
+/*
+ * Readers: connections of their own, so that reads (and authentication)
+ * do not wait for the writer, and see committed data only.
+ */
+static int
+store_open_readers(struct store *s, struct ufo_error *err)
+{
+	struct store	*r;
+	unsigned	 i;
+
+	for (i = 0; i < STORE_READERS; i++) {
+		r = store_new(s->path);
+		r->parent = s;
+		if (store_conn_open(s->path, 0, &r->db, err) != 0 ||
+		    store_conn_setup(r->db, s->path, "PRAGMA query_only = 1;"
+		    " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4096;",
+		    err) != 0) {
+			store_close(r);
+			return (-1);
+		}
+		s->readers[s->nreaders++] = r;
+	}
+	return (0);
+}
+
+/*
+ * Checkpoints run on a thread of their own with their own connection, so
+ * that no request waits for the copy and the fsync: each COMMIT tells it
+ * how long the WAL has grown (PRAGMA wal_autocheckpoint is off).
+ */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store	*s = arg;
+
+	(void)db;
+	(void)name;
+	pthread_mutex_lock(&s->ckpt_lock);
+	if (frames < s->wal_done)
+		s->wal_done = 0;	/* the WAL started over */
+	__atomic_store_n(&s->wal_frames, frames, __ATOMIC_RELAXED);
+	if (frames - s->wal_done >= STORE_CKPT_FRAMES)
+		pthread_cond_signal(&s->ckpt_cond);
+	pthread_mutex_unlock(&s->ckpt_lock);
+	return (SQLITE_OK);
+}
+
+static int
+store_ckpt_start(struct store *s, struct ufo_error *err)
+{
+	int	 error;
+
+	if (store_conn_open(s->path, 0, &s->ckpt_db, err) != 0 ||
+	    store_conn_setup(s->ckpt_db, s->path,
+	    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -512;",
+	    err) != 0)
+		return (-1);
+	if (pthread_mutex_init(&s->ckpt_lock, NULL) != 0 ||
+	    pthread_cond_init(&s->ckpt_cond, NULL) != 0)
+		fatalx("store: cannot make a lock");
+	if ((error = pthread_create(&s->ckpt_thread, NULL, store_ckpt_main,
+	    s)) != 0)
+		return (err_set(err, UFO_EINTERNAL, "", "checkpoint thread: %s",
+		    strerror(error)));
+	s->ckpt_running = 1;
+	sqlite3_wal_hook(s->db, store_wal_hook, s);
+	return (0);
+}
+
+/*
+ * Flushes what a pass wrote, the database file and the WAL, outside the
+ * lock: the pass that completes a checkpoint syncs both again, and then
+ * there is little left to wait for.
+ */
+static void
+store_ckpt_sync(struct store *s)
+{
+	sqlite3_file	*f = NULL;
+
+	if (sqlite3_file_control(s->ckpt_db, "main",
+	    SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f != NULL &&
+	    f->pMethods != NULL)
+		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	f = NULL;
+	if (sqlite3_file_control(s->ckpt_db, "main",
+	    SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK && f != NULL &&
+	    f->pMethods != NULL)
+		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+}
+
+static void *
+store_ckpt_main(void *arg)
+{
+	struct store	*s = arg;
+	struct timespec	 ts;
+	int		 log, done, rc, i;
+
+	pthread_mutex_lock(&s->ckpt_lock);
+	for (;;) {
+		while (!s->ckpt_stop &&
+		    s->wal_frames - s->wal_done < STORE_CKPT_FRAMES)
+			pthread_cond_wait(&s->ckpt_cond, &s->ckpt_lock);
+		if (s->ckpt_stop)
+			break;
+		pthread_mutex_unlock(&s->ckpt_lock);
+
+		log = done = 0;
+		rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (rc == SQLITE_OK)
+			store_ckpt_sync(s);
+		/* Most of what is left, outside the lock too. */
+		for (i = 0; rc == SQLITE_OK && log >= STORE_CKPT_HARD &&
+		    i < STORE_CKPT_PASSES && __atomic_load_n(&s->wal_frames,
+		    __ATOMIC_RELAXED) - done > STORE_CKPT_TAIL; i++) {
+			rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+			if (rc == SQLITE_OK)
+				store_ckpt_sync(s);
+		}
+		if (rc == SQLITE_OK && log >= STORE_CKPT_HARD) {
+			/*
+			 * Writers add pages faster than the WAL can start over
+			 * (it does when a write begins with every page copied):
+			 * stop them for one more pass, short after these.
+			 */
+			store_lock(s);
+			rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+			store_unlock(s);
+			log_debug("store: checkpoint with writers stopped: "
+			    "%d of %d pages", done, log);
+		}
+
+		pthread_mutex_lock(&s->ckpt_lock);
+		if (rc == SQLITE_OK) {
+			/* Unless the WAL started over meanwhile. */
+			if (s->wal_frames >= done)
+				s->wal_done = done;
+		} else {
+			/*
+			 * Busy: a reader or writer caught the WAL index mid
+			 * update, or another process checkpoints. Not at once
+			 * again, but soon.
+			 */
+			if ((rc & 0xff) == SQLITE_BUSY)
+				log_debug("store: checkpoint: %s",
+				    sqlite3_errmsg(s->ckpt_db));
+			else
+				log_warn("store: checkpoint: %s",
+				    sqlite3_errmsg(s->ckpt_db));
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (rc & 0xff) == SQLITE_BUSY ? 2000000 :
+			    100000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (!s->ckpt_stop)
+				pthread_cond_timedwait(&s->ckpt_cond,
+				    &s->ckpt_lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&s->ckpt_lock);
+	return (NULL);
+}
+
+static void
+store_ckpt_stop(struct store *s)
+{
+	if (!s->ckpt_running)
+		return;
+	pthread_mutex_lock(&s->ckpt_lock);
+	s->ckpt_stop = 1;
+	pthread_cond_signal(&s->ckpt_cond);
+	pthread_mutex_unlock(&s->ckpt_lock);
+	pthread_join(s->ckpt_thread, NULL);
+	s->ckpt_running = 0;
+	sqlite3_wal_hook(s->db, NULL, NULL);
+	pthread_mutex_destroy(&s->ckpt_lock);
+	pthread_cond_destroy(&s->ckpt_cond);
+}
+
+/*
+ * Before SQLite's first use: no memory statistics, which cost a global
+ * mutex on every allocation (and SQLite allocates a lot).
+ */
+static int	store_sqlite_ok;
+
+static void
+store_sqlite_init(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		log_debug("store: SQLite is initialised already");
+	store_sqlite_ok = sqlite3_initialize() == SQLITE_OK;
+}
 
 int
 store_open(const char *path, struct store **sp, struct ufo_error *err)
 {
+	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
+
 	struct store	*s;
-	int		 rc;
 	char		 mode[16];
 
 	*sp = NULL;
 	if (sodium_init() < 0)
 		return (err_set(err, UFO_EINTERNAL, "", "libsodium could not "
 		    "be initialised"));
-	s = xcalloc(1, sizeof *s);
-	if (pthread_mutex_init(&s->lock, NULL) != 0) {
-		free(s);
-		return (err_set(err, UFO_EINTERNAL, "", "store lock: %s",
-		    strerror(errno)));
-	}
-	s->path = xstrdup(path);
+	pthread_once(&once, store_sqlite_init);
+	if (!store_sqlite_ok)
+		return (err_set(err, UFO_EINTERNAL, "", "SQLite could not be "
+		    "initialised"));
+	s = store_new(path);
+	if (pthread_mutex_init(&s->auth_lock, NULL) != 0)
+		fatalx("store: cannot make a lock");
+	s->auth_size = 256;
+	s->auth = xcalloc(s->auth_size, sizeof *s->auth);
 
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		err_set(err, UFO_EINTERNAL, "", "database %s: %s", path,
-		    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-		log_error("%s: %s", __func__, err->message);
+	if (store_conn_open(path, 1, &s->db, err) != 0)
 		goto fail;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	if (sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK) {
-		store_sqlerr(s, err);
-		goto fail;
-	}
 
 	/* WAL lets readers proceed during a write; NORMAL survives kill -9. */
 	if (store_get_text(s, err, mode, sizeof mode,
@@ -69,8 +320,11 @@ store_open(const char *path, struct store **sp, struct ufo_error *err)
 		    "mode (journal mode is %s)", path, mode);
 		goto fail;
 	}
-	if (store_exec(s, err, "PRAGMA synchronous = NORMAL", "") == -1 ||
-	    store_exec(s, err, "PRAGMA foreign_keys = ON", "") == -1)
+	if (store_conn_setup(s->db, path, "PRAGMA synchronous = NORMAL;"
+	    " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+	    " PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 0;"
+	    " PRAGMA secure_delete = FAST;",
+	    err) != 0)
 		goto fail;
 
 	if (store_schema_migrate(s, err) != 0 ||
@@ -79,7 +333,10 @@ store_open(const char *path, struct store **sp, struct ufo_error *err)
 	if (store_get_int(s, err, &s->last_event,
 	    "SELECT coalesce(max(id), 0) FROM events", "") != 1)
 		goto fail;
-	store_reset_all(s);
+	store_reset_used(s);
+	if (store_open_readers(s, err) != 0 ||
+	    (strcmp(mode, "wal") == 0 && store_ckpt_start(s, err) != 0))
+		goto fail;
 	*sp = s;
 	return (0);
 
@@ -92,10 +349,16 @@ void
 store_close(struct store *s)
 {
 	sqlite3_stmt	*stmt;
+	unsigned	 i;
 	int		 rc;
 
 	if (s == NULL)
 		return;
+	store_ckpt_stop(s);
+	if (s->ckpt_db != NULL)
+		sqlite3_close(s->ckpt_db);
+	for (i = 0; i < s->nreaders; i++)
+		store_close(s->readers[i]);
 	if (s->db != NULL) {
 		while ((stmt = sqlite3_next_stmt(s->db, NULL)) != NULL)
 			sqlite3_finalize(stmt);
@@ -108,6 +371,12 @@ store_close(struct store *s)
 	store_keys_clear(&s->wake_ready);
 	free(s->wake_tx.v);
 	free(s->wake_ready.v);
+	free(s->text.p);
+	if (s->parent == NULL) {
+		store_auth_flush(s);
+		free(s->auth);
+		pthread_mutex_destroy(&s->auth_lock);
+	}
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
 	free(s);
@@ -135,35 +404,32 @@ void
 store_set_clock(struct store *s, int64_t skew_ms)
 {
 	store_lock(s);
-	s->skew_ms = skew_ms;
+	__atomic_store_n(&s->skew_ms, skew_ms, __ATOMIC_RELAXED);
+	s->sweep_next = 0;
 	store_unlock(s);
 }
 
 int64_t
 store_event_last(struct store *s)
 {
-	int64_t	 last;
-
-	store_lock(s);
-	last = s->last_event;
-	store_unlock(s);
-	return (last);
+	return (__atomic_load_n(&s->last_event, __ATOMIC_ACQUIRE));
 }
 
 int
 store_check(struct store *s, struct ufo_error *err)
 {
+	struct store	*r;
 	sqlite3_stmt	*stmt;
 	const char	*msg;
-	int		 r, bad = 0;
+	int		 rr, bad = 0;
 
-	store_lock(s);
-	stmt = store_prepare(s, err, "PRAGMA quick_check", "");
+	r = store_read(s);
+	stmt = store_prepare(r, err, "PRAGMA quick_check", "");
 	if (stmt == NULL) {
-		store_unlock(s);
+		store_read_end(r);
 		return (-1);
 	}
-	while ((r = store_step(s, stmt, err)) == 1) {
+	while ((rr = store_step(r, stmt, err)) == 1) {
 		msg = (const char *)sqlite3_column_text(stmt, 0);
 		if (msg != NULL && strcmp(msg, "ok") != 0 && !bad) {
 			err_set(err, UFO_EINTERNAL, "",
@@ -172,8 +438,8 @@ store_check(struct store *s, struct ufo_error *err)
 			bad = 1;
 		}
 	}
-	store_unlock(s);
-	if (r == -1 || bad)
+	store_read_end(r);
+	if (rr == -1 || bad)
 		return (-1);
 	return (0);
 }
@@ -206,16 +472,29 @@ store_lock(struct store *s)
 		fatalx("%s: pthread_mutex_lock failed", __func__);
 }
 
-/* Leaves no statement running, so no read snapshot outlives a call. */
+/*
+ * Leaves no statement running, so no read snapshot outlives a call. Only
+ * the statements handed out since the last reset can be running.
+ */
 static void
-store_reset_all(struct store *s)
+store_reset_used(struct store *s)
 {
 	sqlite3_stmt	*stmt = NULL;
+	size_t		 i;
 
-	while ((stmt = sqlite3_next_stmt(s->db, stmt)) != NULL) {
-		if (sqlite3_stmt_busy(stmt))
-			sqlite3_reset(stmt);
+	if (s->used_overflow) {
+		while ((stmt = sqlite3_next_stmt(s->db, stmt)) != NULL) {
+			if (sqlite3_stmt_busy(stmt))
+				sqlite3_reset(stmt);
+		}
+	} else {
+		for (i = 0; i < s->nused; i++) {
+			if (sqlite3_stmt_busy(s->used[i]))
+				sqlite3_reset(s->used[i]);
+		}
 	}
+	s->nused = 0;
+	s->used_overflow = 0;
 }
 
 /*
@@ -237,7 +516,7 @@ store_unlock(struct store *s)
 		log_error("%s: transaction left open; rolling back", __func__);
 		store_end(s, -1, NULL);
 	}
-	store_reset_all(s);
+	store_reset_used(s);
 	ev = s->notify_pending;
 	s->notify_pending = 0;
 	cb = s->notify;
@@ -256,6 +535,46 @@ store_unlock(struct store *s)
 	}
 	store_keys_clear(&keys);
 	free(keys.v);
+}
+
+/*
+ * A reader for the calling thread: a free one if there is one, with a
+ * read transaction open, so that what it reads is one committed snapshot.
+ */
+struct store *
+store_read(struct store *s)
+{
+	struct store	*r;
+	unsigned	 i, start;
+
+	start = __atomic_fetch_add(&s->next_reader, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < s->nreaders; i++) {
+		r = s->readers[(start + i) % s->nreaders];
+		if (pthread_mutex_trylock(&r->lock) == 0)
+			goto found;
+	}
+	r = s->readers[start % s->nreaders];
+	if (pthread_mutex_lock(&r->lock) != 0)
+		fatalx("%s: pthread_mutex_lock failed", __func__);
+found:
+	r->skew_ms = __atomic_load_n(&s->skew_ms, __ATOMIC_RELAXED);
+	if (store_exec(r, NULL, "BEGIN", "") == -1)
+		log_warn("%s: cannot begin a read: %s", __func__,
+		    sqlite3_errmsg(r->db));
+	return (r);
+}
+
+void
+store_read_end(struct store *r)
+{
+	store_reset_used(r);
+	if (!sqlite3_get_autocommit(r->db) &&
+	    store_exec(r, NULL, "COMMIT", "") == -1) {
+		log_warn("%s: %s", __func__, sqlite3_errmsg(r->db));
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (pthread_mutex_unlock(&r->lock) != 0)
+		fatalx("%s: pthread_mutex_unlock failed", __func__);
 }
 
 /* Wait keys. */
@@ -297,6 +616,17 @@ store_keys_take(struct store_keys *k, char *key)
 	k->v[k->n++] = key;
 }
 
+/* Moves every key of from into to. */
+static void
+store_keys_move(struct store_keys *to, struct store_keys *from)
+{
+	size_t	 i;
+
+	for (i = 0; i < from->n; i++)
+		store_keys_take(to, from->v[i]);
+	from->n = 0;
+}
+
 /*
  * Notes a wait key ("claim:KIND", "run:ID") for the open transaction; it is
  * handed to the wake callback once, after COMMIT, and dropped on ROLLBACK.
@@ -318,6 +648,17 @@ store_wake_add(struct store *s, const char *fmt, ...)
 	store_keys_take(&s->wake_tx, key);
 }
 
+/*
+ * A lease or a backoff ends at when (ms): the sweeper is woken only if it
+ * would sleep past it (store_sweep says when it looks next).
+ */
+void
+store_sweep_at(struct store *s, int64_t when)
+{
+	if (s->sweep_next == 0 || when < s->sweep_next)
+		store_wake_add(s, "sweep");
+}
+
 /* Transactions. */
 
 int
@@ -328,6 +669,7 @@ store_begin(struct store *s, struct ufo_error *err)
 	s->now_ms = store_clock_ms(s);
 	store_time_format(s->now, sizeof s->now, s->now_ms);
 	s->tx_event = 0;
+	s->tx_auth = 0;
 	store_keys_clear(&s->wake_tx);
 	if (store_exec(s, err, "BEGIN IMMEDIATE", "") == -1)
 		return (-1);
@@ -339,29 +681,32 @@ store_begin(struct store *s, struct ufo_error *err)
 int
 store_end(struct store *s, int rc, struct ufo_error *err)
 {
-	size_t	 i;
 	int	 r;
 
 	if (!s->in_tx)
 		return (rc == 0 ? 0 : -1);
 	s->in_tx = 0;
-	store_reset_all(s);
+	store_reset_used(s);
 	if (rc == 0) {
 		if (store_exec(s, err, "COMMIT", "") != -1) {
 			if (s->tx_event != 0) {
-				s->last_event = s->tx_event;
+				__atomic_store_n(&s->last_event, s->tx_event,
+				    __ATOMIC_RELEASE);
 				s->notify_pending = s->tx_event;
 			}
 			s->tx_event = 0;
-			for (i = 0; i < s->wake_tx.n; i++)
-				store_keys_take(&s->wake_ready,
-				    s->wake_tx.v[i]);
-			s->wake_tx.n = 0;
+			store_keys_move(&s->wake_ready, &s->wake_tx);
+			/* Before it is answered: a revoked secret is
+			 * refused at once. */
+			if (s->tx_auth)
+				store_auth_flush(s);
+			s->tx_auth = 0;
 			return (0);
 		}
-		store_reset_all(s);
+		store_reset_used(s);
 	}
 	s->tx_event = 0;
+	s->tx_auth = 0;
 	store_keys_clear(&s->wake_tx);
 	if (!sqlite3_get_autocommit(s->db)) {
 		r = sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -370,6 +715,120 @@ store_end(struct store *s, int rc, struct ufo_error *err)
 			    sqlite3_errmsg(s->db));
 	}
 	return (-1);
+}
+
+/* Authentication: what secrets and the local owner resolve to. */
+
+static size_t
+store_auth_bucket(const struct store *s, const char *hash, int kind)
+{
+	size_t	 h = (size_t)kind * 0x9e3779b97f4a7c15ULL;
+
+	for (; *hash != '\0'; hash++)
+		h = (h ^ (unsigned char)*hash) * 0x100000001b3ULL;
+	return (h & (s->auth_size - 1));
+}
+
+/*
+ * Looks a secret's hash up: 1 found (*out filled), 0 not. *gen is the
+ * generation to hand to store_auth_put with what the database says.
+ */
+int
+store_auth_get(struct store *s, const char *hash, int kind,
+    struct store_auth *out, uint64_t *gen)
+{
+	struct store_auth	*a;
+	int			 found = 0;
+
+	pthread_mutex_lock(&s->auth_lock);
+	*gen = s->auth_gen;
+	for (a = s->auth[store_auth_bucket(s, hash, kind)]; a != NULL;
+	    a = a->next) {
+		if (a->kind == kind && strcmp(a->hash, hash) == 0) {
+			*out = *a;
+			out->next = NULL;
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->auth_lock);
+	return (found);
+}
+
+/*
+ * Remembers what the database said of a secret, unless credentials changed
+ * since the lookup began (gen): what was read may be stale.
+ */
+void
+store_auth_put(struct store *s, const struct store_auth *in, uint64_t gen)
+{
+	struct store_auth	*a, **old, **slot;
+	size_t			 i, n;
+
+	pthread_mutex_lock(&s->auth_lock);
+	if (gen != s->auth_gen)
+		goto out;
+	slot = &s->auth[store_auth_bucket(s, in->hash, in->kind)];
+	for (a = *slot; a != NULL; a = a->next) {
+		if (a->kind == in->kind && strcmp(a->hash, in->hash) == 0) {
+			*a = (struct store_auth){ .next = a->next };
+			memcpy(a, in, offsetof(struct store_auth, next));
+			goto out;
+		}
+	}
+	if (s->auth_n >= s->auth_size) {
+		old = s->auth;
+		n = s->auth_size;
+		s->auth_size *= 2;
+		s->auth = xcalloc(s->auth_size, sizeof *s->auth);
+		for (i = 0; i < n; i++) {
+			while ((a = old[i]) != NULL) {
+				old[i] = a->next;
+				slot = &s->auth[store_auth_bucket(s, a->hash,
+				    a->kind)];
+				a->next = *slot;
+				*slot = a;
+			}
+		}
+		free(old);
+		slot = &s->auth[store_auth_bucket(s, in->hash, in->kind)];
+	}
+	a = xmalloc(sizeof *a);
+	*a = *in;
+	a->next = *slot;
+	*slot = a;
+	s->auth_n++;
+out:
+	pthread_mutex_unlock(&s->auth_lock);
+}
+
+/* Forgets everything: credentials changed (called after their COMMIT). */
+static void
+store_auth_flush(struct store *s)
+{
+	struct store_auth	*a;
+	size_t			 i;
+
+	pthread_mutex_lock(&s->auth_lock);
+	s->auth_gen++;
+	for (i = 0; i < s->auth_size; i++) {
+		while ((a = s->auth[i]) != NULL) {
+			s->auth[i] = a->next;
+			sodium_memzero(a, sizeof *a);
+			free(a);
+		}
+	}
+	s->auth_n = 0;
+	pthread_mutex_unlock(&s->auth_lock);
+}
+
+/* The open request changes tokens, rovers or members. */
+void
+store_auth_changed(struct store *s)
+{
+	if (!s->in_tx)
+		fatalx("%s: outside a transaction", __func__);
+	s->tx_auth = 1;
 }
 
 /* Statements. */
@@ -485,6 +944,10 @@ store_vprepare(struct store *s, struct ufo_error *err, const char *sql,
 	/* Reusing a statement mid-iteration would corrupt the outer loop. */
 	if (sqlite3_stmt_busy(stmt))
 		fatalx("%s: statement in use: %s", __func__, sql);
+	if (s->nused < sizeof s->used / sizeof s->used[0])
+		s->used[s->nused++] = stmt;
+	else
+		s->used_overflow = 1;
 	sqlite3_clear_bindings(stmt);
 	if (store_bindv(s, stmt, err, fmt, ap) != 0)
 		return (NULL);
@@ -653,18 +1116,21 @@ store_row_json(sqlite3_stmt *stmt)
 	struct json_object	*obj, *v;
 	const char		*name, *type, *text;
 	char			 key[64];
+	size_t			 len;
 	int			 i, n;
 
 	obj = json_object_new_object();
 	n = sqlite3_column_count(stmt);
 	for (i = 0; i < n; i++) {
 		name = sqlite3_column_name(stmt, i);
-		if ((type = strchr(name, ':')) != NULL) {
-			snprintf(key, sizeof key, "%.*s", (int)(type - name),
-			    name);
-			type++;
-		} else
-			snprintf(key, sizeof key, "%s", name);
+		if ((type = strchr(name, ':')) != NULL)
+			len = (size_t)(type++ - name);
+		else
+			len = strlen(name);
+		if (len >= sizeof key)
+			len = sizeof key - 1;
+		memcpy(key, name, len);
+		key[len] = '\0';
 
 		v = NULL;
 		switch (sqlite3_column_type(stmt, i)) {
@@ -687,7 +1153,12 @@ store_row_json(sqlite3_stmt *stmt)
 			if (text == NULL)
 				break;
 			if (type != NULL && strcmp(type, "json") == 0) {
-				if ((v = json_tokener_parse(text)) == NULL)
+				/* Empty sets are common: no parser for them. */
+				if (strcmp(text, "[]") == 0)
+					v = json_object_new_array();
+				else if (strcmp(text, "{}") == 0)
+					v = json_object_new_object();
+				else if ((v = json_tokener_parse(text)) == NULL)
 					log_warn("%s: column %s: bad JSON",
 					    __func__, key);
 			} else
@@ -697,6 +1168,149 @@ store_row_json(sqlite3_stmt *stmt)
 		json_object_object_add(obj, key, v);
 	}
 	return (obj);
+}
+
+/*
+ * JSON text of a row, written straight from the columns with the naming
+ * of store_row_json: what an event carries, without building (and then
+ * printing) json-c objects.
+ */
+static void
+store_buf_reserve(struct store_buf *b, size_t n)
+{
+	size_t	 size;
+
+	if (b->len + n <= b->size)
+		return;
+	size = b->size == 0 ? 4096 : b->size;
+	while (size < b->len + n)
+		size *= 2;
+	b->p = xrealloc(b->p, size);
+	b->size = size;
+}
+
+static void
+store_buf_add(struct store_buf *b, const char *s, size_t n)
+{
+	store_buf_reserve(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void
+store_buf_string(struct store_buf *b, const unsigned char *s, size_t n)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i, run;
+	unsigned char		 c;
+
+	store_buf_reserve(b, n + 2);
+	b->p[b->len++] = '"';
+	for (i = 0, run = 0; i < n; i++) {
+		c = s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		store_buf_add(b, (const char *)s + run, i - run);
+		run = i + 1;
+		store_buf_reserve(b, 6);
+		b->p[b->len++] = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			b->p[b->len++] = (char)c;
+			break;
+		case '\b':
+			b->p[b->len++] = 'b';
+			break;
+		case '\f':
+			b->p[b->len++] = 'f';
+			break;
+		case '\n':
+			b->p[b->len++] = 'n';
+			break;
+		case '\r':
+			b->p[b->len++] = 'r';
+			break;
+		case '\t':
+			b->p[b->len++] = 't';
+			break;
+		default:
+			b->p[b->len++] = 'u';
+			b->p[b->len++] = '0';
+			b->p[b->len++] = '0';
+			b->p[b->len++] = hex[c >> 4];
+			b->p[b->len++] = hex[c & 15];
+			break;
+		}
+	}
+	store_buf_add(b, (const char *)s + run, n - run);
+	store_buf_add(b, "\"", 1);
+}
+
+void
+store_row_text(sqlite3_stmt *stmt, struct store_buf *b)
+{
+	const char	*name, *type;
+	char		 num[32];
+	double		 d;
+	int		 i, n, len;
+
+	b->len = 0;
+	store_buf_add(b, "{", 1);
+	n = sqlite3_column_count(stmt);
+	for (i = 0; i < n; i++) {
+		name = sqlite3_column_name(stmt, i);
+		type = strchr(name, ':');
+		if (i > 0)
+			store_buf_add(b, ",", 1);
+		store_buf_string(b, (const unsigned char *)name,
+		    type != NULL ? (size_t)(type - name) : strlen(name));
+		store_buf_add(b, ":", 1);
+		if (type != NULL)
+			type++;
+		switch (sqlite3_column_type(stmt, i)) {
+		case SQLITE_NULL:
+			store_buf_add(b, "null", 4);
+			break;
+		case SQLITE_INTEGER:
+			if (type != NULL && strcmp(type, "bool") == 0) {
+				if (sqlite3_column_int64(stmt, i) != 0)
+					store_buf_add(b, "true", 4);
+				else
+					store_buf_add(b, "false", 5);
+				break;
+			}
+			len = snprintf(num, sizeof num, "%lld",
+			    (long long)sqlite3_column_int64(stmt, i));
+			store_buf_add(b, num, (size_t)len);
+			break;
+		case SQLITE_FLOAT:
+			d = sqlite3_column_double(stmt, i);
+			if (d != d || d - d != 0) {
+				store_buf_add(b, "null", 4);
+				break;
+			}
+			len = snprintf(num, sizeof num, "%.17g", d);
+			store_buf_add(b, num, (size_t)len);
+			if (strpbrk(num, ".eE") == NULL)
+				store_buf_add(b, ".0", 2);
+			break;
+		default:
+			len = sqlite3_column_bytes(stmt, i);
+			if (type != NULL && strcmp(type, "json") == 0 &&
+			    len > 0)
+				store_buf_add(b, (const char *)
+				    sqlite3_column_text(stmt, i), (size_t)len);
+			else
+				store_buf_string(b, sqlite3_column_text(stmt,
+				    i), (size_t)len);
+			break;
+		}
+	}
+	store_buf_add(b, "}", 1);
+	store_buf_reserve(b, 1);
+	b->p[b->len] = '\0';
 }
 
 /* A list answer: {"items":[…],"next":null|cursor}; takes items. */
@@ -773,7 +1387,7 @@ store_clock_ms(struct store *s)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    s->skew_ms);
+	    __atomic_load_n(&s->skew_ms, __ATOMIC_RELAXED));
 }
 
 /* True when a string holds nothing but white space. */
@@ -893,25 +1507,40 @@ int
 store_local_actor(struct store *s, struct store_actor *a,
     struct ufo_error *err)
 {
+	struct store_auth	 c;
 	struct json_object	*row;
-	int			 r;
+	struct store		*r;
+	uint64_t		 gen;
+	int			 rr;
 
 	memset(a, 0, sizeof *a);
-	store_lock(s);
-	r = store_get_json(s, err, &row,
+	if (store_auth_get(s, "", STORE_AUTH_LOCAL, &c, &gen)) {
+		snprintf(a->fleet, sizeof a->fleet, "%s", c.fleet);
+		snprintf(a->user, sizeof a->user, "%s", c.user);
+		a->role = c.role;
+		return (0);
+	}
+	r = store_read(s);
+	rr = store_get_json(r, err, &row,
 	    "SELECT f.id AS fleet, mb.user_id AS user, mb.role"
 	    " FROM fleets f JOIN members mb ON mb.fleet_id = f.id"
 	    " WHERE mb.role = 'owner'"
 	    " ORDER BY f.created_at, f.rowid, mb.created_at LIMIT 1", "");
-	store_unlock(s);
-	if (r == 0)
+	store_read_end(r);
+	if (rr == 0)
 		return (err_set(err, UFO_ENOTFOUND, "", "no fleet yet: the "
 		    "database has not been set up"));
-	if (r == -1)
+	if (rr == -1)
 		return (-1);
 	snprintf(a->fleet, sizeof a->fleet, "%s", jsonx_str(row, "fleet"));
 	snprintf(a->user, sizeof a->user, "%s", jsonx_str(row, "user"));
 	a->role = role_from_name(jsonx_str(row, "role"));
 	json_object_put(row);
+	memset(&c, 0, sizeof c);
+	c.kind = STORE_AUTH_LOCAL;
+	snprintf(c.fleet, sizeof c.fleet, "%s", a->fleet);
+	snprintf(c.user, sizeof c.user, "%s", a->user);
+	c.role = a->role;
+	store_auth_put(s, &c, gen);
 	return (0);
 }

@@ -5,7 +5,10 @@
  * failing with UFO_EINVAL naming the field. Every write and the event that
  * announces it commit in one transaction.
  *
- * A struct store is shared by all HTTP threads; each call takes its lock.
+ * A struct store is shared by all HTTP threads. Reads run on a small pool
+ * of read-only connections and see committed data only; writes run on one
+ * connection, one at a time, each in its own transaction. Checkpoints run
+ * on a thread of their own.
  */
 #ifndef UFO_STORE_H
 #define UFO_STORE_H
@@ -194,8 +197,11 @@ int	 store_rover_revoke(struct store *, const struct store_actor *,
 
 /*
  * The rover protocol. Claim answers *out = NULL when nothing is claimable
- * now. Every call on a run checks the fencing token ("attempt") and that the
- * rover holds the run: UFO_ECONFLICT otherwise, changing nothing.
+ * now; a claim's "previous_usage" is what earlier runs of the operation in
+ * the same pilot session reported in all (null when none), for the rover to
+ * turn a CLI's cumulative totals into this run's share. Every call on a run
+ * checks the fencing token ("attempt") and that the rover holds the run:
+ * UFO_ECONFLICT otherwise, changing nothing.
  */
 int	 store_rover_claim(struct store *, const struct store_rover *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
@@ -213,6 +219,9 @@ int	 store_run_artifact_put(struct store *, const struct store_rover *,
 int	 store_run_finish(struct store *, const struct store_rover *,
 	     const char *, struct json_object *, struct json_object **,
 	     struct ufo_error *);
+/* A claim's answer never reached the rover: requeues the run (id, attempt). */
+int	 store_run_undelivered(struct store *, const struct store_rover *,
+	     const char *, int64_t, struct ufo_error *);
 
 /* Runs, as users see them. */
 int	 store_run_list(struct store *, const struct store_actor *,

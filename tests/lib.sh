@@ -115,6 +115,7 @@ track()
 TAP_COUNT=0
 TAP_FAILED=0
 TAP_PLANNED=
+TAP_TODO=
 
 plan()
 {
@@ -127,10 +128,19 @@ diag()
 	printf '%s\n' "$@" | sed 's/^/# /'
 }
 
-# Reports one test point: pass when $1 is 0.
+# Reports one test point: pass when $1 is 0. Under todo, the point carries
+# a TODO directive and a failure does not count.
 tap_result()
 {
 	TAP_COUNT=$((TAP_COUNT + 1))
+	if [ -n "${TAP_TODO:-}" ]; then
+		if [ "$1" -eq 0 ]; then
+			echo "ok $TAP_COUNT - $2 # TODO $TAP_TODO"
+		else
+			echo "not ok $TAP_COUNT - $2 # TODO $TAP_TODO"
+		fi
+		return "$1"
+	fi
 	if [ "$1" -eq 0 ]; then
 		echo "ok $TAP_COUNT - $2"
 	else
@@ -239,6 +249,21 @@ unlike()
 		diag "text:" "$1" "matches: $2"
 		return 1
 	fi
+}
+
+# todo REASON HELPER ARGS...: a test point of a known bug, e.g. todo "why"
+# is "$got" "$want" "name". It prints "not ok N - name # TODO REASON",
+# which keeps the suite green; once the bug is fixed the point passes as
+# "ok N - name # TODO REASON", which the TAP driver reports as XPASS, a
+# failure, until the todo is taken away.
+todo()
+{
+	TAP_TODO=$1
+	shift
+	_todo_rc=0
+	"$@" || _todo_rc=$?
+	TAP_TODO=
+	return "$_todo_rc"
 }
 
 pass()

@@ -1552,6 +1552,137 @@ t_resume(void)
 	env_close(&e);
 }
 
+/*
+ * A CLI counts a resumed session's tokens from the session's start, so a
+ * claim carries what the earlier runs of that session reported in all.
+ */
+static void
+t_previous_usage(void)
+{
+	struct env		 e;
+	struct json_object	*c, *o, *u;
+	struct store_rover	 rv;
+	struct ufo_error	 err;
+	char			 run[64];
+
+	env_open(&e, "a claim carries the session's earlier usage");
+	ok(rover_new(&e, "r", "[\"pilot:claude\"]", "[]", &rv) == 0, "rover");
+	o = op_new(&e, "{\"title\":\"Count\",\"assignee\":\"pilot:claude\"}",
+	    &err);
+	json_object_put(o);
+	c = claim(&e, &rv, NULL, &err);
+	ok(c != NULL && is_null_at(c, "previous_usage"),
+	    "first run: previous_usage null");
+	snprintf(run, sizeof run, "%s", c != NULL ? str_at(c, "id") : "");
+	json_object_put(c);
+	o = rcall(store_run_start, &e, &rv, run, &err,
+	    "{\"attempt\":1,\"session_id\":\"S1\"}");
+	json_object_put(o);
+	o = rcall(store_run_finish, &e, &rv, run, &err,
+	    "{\"attempt\":1,\"status\":\"succeeded\",\"usage\":"
+	    "{\"input_tokens\":100,\"output_tokens\":10,"
+	    "\"cache_read_tokens\":5}}");
+	ok(o != NULL, "first run finishes with its usage");
+	json_object_put(o);
+
+	ok(comment(&e, "UFO-1", "more") == 0, "a comment resumes S1");
+	c = claim(&e, &rv, NULL, &err);
+	u = c != NULL ? json_object_object_get(c, "previous_usage") : NULL;
+	ok(u != NULL && jsonx_int(u, "input_tokens", -1) == 100 &&
+	    jsonx_int(u, "output_tokens", -1) == 10 &&
+	    jsonx_int(u, "cache_read_tokens", -1) == 5,
+	    "second run: the first run's usage");
+	snprintf(run, sizeof run, "%s", c != NULL ? str_at(c, "id") : "");
+	json_object_put(c);
+	o = rcall(store_run_start, &e, &rv, run, &err, "{\"attempt\":1}");
+	json_object_put(o);
+	o = rcall(store_run_finish, &e, &rv, run, &err,
+	    "{\"attempt\":1,\"status\":\"succeeded\",\"usage\":"
+	    "{\"input_tokens\":50,\"output_tokens\":20,"
+	    "\"cache_read_tokens\":0}}");
+	json_object_put(o);
+
+	ok(comment(&e, "UFO-1", "again") == 0, "another comment");
+	c = claim(&e, &rv, NULL, &err);
+	u = c != NULL ? json_object_object_get(c, "previous_usage") : NULL;
+	ok(u != NULL && jsonx_int(u, "input_tokens", -1) == 150 &&
+	    jsonx_int(u, "output_tokens", -1) == 30 &&
+	    jsonx_int(u, "cache_read_tokens", -1) == 5,
+	    "third run: both earlier runs summed");
+	json_object_put(c);
+
+	/* Another operation's session is not counted. */
+	o = op_new(&e, "{\"title\":\"Other\",\"assignee\":\"pilot:claude\"}",
+	    &err);
+	json_object_put(o);
+	c = claim(&e, &rv, NULL, &err);
+	ok(c != NULL && is_null_at(c, "previous_usage"),
+	    "another operation: previous_usage null");
+	json_object_put(c);
+	env_close(&e);
+}
+
+/* A claim answer that never reached its rover puts the run back. */
+static void
+t_undelivered(void)
+{
+	struct env		 e;
+	struct json_object	*c, *o, *r;
+	struct store_rover	 rv, rv2;
+	struct ufo_error	 err;
+	char			 run[64];
+
+	env_open(&e, "undelivered claim answers");
+	ok(rover_new(&e, "r1", "[\"pilot:shell\"]", "[]", &rv) == 0 &&
+	    rover_new(&e, "r2", "[\"pilot:shell\"]", "[]", &rv2) == 0,
+	    "two rovers");
+	o = op_new(&e, "{\"title\":\"Q\",\"assignee\":\"pilot:shell\"}", &err);
+	json_object_put(o);
+	c = claim(&e, &rv, NULL, &err);
+	ok(c != NULL, "r1 claims");
+	snprintf(run, sizeof run, "%s", c != NULL ? str_at(c, "id") : "");
+	json_object_put(c);
+
+	ok(store_run_undelivered(e.s, &rv2, run, 1, &err) == 0,
+	    "another rover's word: no error");
+	ok(store_run_undelivered(e.s, &rv, run, 2, &err) == 0,
+	    "another attempt: no error");
+	r = run_get(&e, run);
+	ok(r != NULL && strcmp(str_at(r, "status"), "claimed") == 0 &&
+	    jsonx_int(r, "attempt", 0) == 1, "neither touched the run");
+	json_object_put(r);
+
+	wakes_clear();
+	store_set_wake(e.s, wake_cb, &e);
+	ok(store_run_undelivered(e.s, &rv, run, 1, &err) == 0,
+	    "r1 never got the answer");
+	is_int(wakes_count("claim:shell"), 1, "a claim is woken");
+	store_set_wake(e.s, NULL, NULL);
+	r = run_get(&e, run);
+	ok(r != NULL && strcmp(str_at(r, "status"), "queued") == 0 &&
+	    jsonx_int(r, "attempt", 0) == 2 && is_null_at(r, "rover"),
+	    "queued again at once, attempt 2");
+	json_object_put(r);
+	o = rcall(store_run_start, &e, &rv, run, &err, "{\"attempt\":1}");
+	ok(o == NULL && err.code == UFO_ECONFLICT,
+	    "the old claim is fenced off: 409");
+	json_object_put(o);
+	c = claim(&e, &rv2, NULL, &err);
+	ok(c != NULL && strcmp(str_at(c, "id"), run) == 0 &&
+	    jsonx_int(c, "attempt", 0) == 2, "r2 claims it as attempt 2");
+	json_object_put(c);
+	o = rcall(store_run_start, &e, &rv2, run, &err, "{\"attempt\":2}");
+	ok(o != NULL, "r2 starts it");
+	json_object_put(o);
+	ok(store_run_undelivered(e.s, &rv2, run, 2, &err) == 0,
+	    "too late once started");
+	r = run_get(&e, run);
+	ok(r != NULL && strcmp(str_at(r, "status"), "running") == 0,
+	    "a started run stays with its rover");
+	json_object_put(r);
+	env_close(&e);
+}
+
 /* Cancel and retry. */
 
 static void
@@ -1810,6 +1941,8 @@ main(void)
 	t_lifecycle();
 	t_markers();
 	t_resume();
+	t_previous_usage();
+	t_undelivered();
 	t_cancel_retry();
 	t_sweep();
 	t_wake();
