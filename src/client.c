@@ -82,22 +82,27 @@ struct client_xfer {
 	long		 status;	/* filled in */
 };
 
-/* The state of one SSE connection. */
+/* The event stream parser: lines in, events out (the EventSource rules). */
 struct client_sse {
+	int			 cr;
+	struct client_buf	 line;
+	struct client_buf	 data;
+	char			*event;
+	int64_t			 id;
+	int64_t			 last_id;
+	client_event_cb		 cb;
+	void			*arg;
+	struct ufo_error	*err;
+};
+
+/* The state of one SSE connection of client_stream. */
+struct client_sse_conn {
 	struct client		*c;
 	long			 status;
 	int			 notstream;
 	int			 failed;
-	int			 cr;
-	struct client_buf	 line;
-	struct client_buf	 data;
 	struct client_buf	 body;
-	char			*event;
-	int64_t			 id;
-	int64_t			*last_id;
-	client_event_cb		 cb;
-	void			*arg;
-	struct ufo_error	*err;
+	struct client_sse	 sse;
 };
 
 static int
@@ -336,25 +341,30 @@ client_header(struct curl_slist *list, const char *fmt, ...)
 		(rc) = curl_easy_setopt((curl), (opt), (value));\
 } while (0)
 
-/* Sets up and performs one exchange; the body goes to x->write. */
+static char *
+client_url(struct client *c, const char *path)
+{
+	if (c->url != NULL)
+		return (xprintf("%s%s%s", c->url, UFO_API_PREFIX, path));
+	return (xprintf("http://localhost%s%s", UFO_API_PREFIX, path));
+}
+
+/*
+ * Sets curl up for x as every exchange of c is: the URL or the socket,
+ * the headers (kept in *hp for the caller to free after the transfer),
+ * the token, the fleet, the user agent and the time limits.
+ */
 static CURLcode
-client_transfer(struct client *c, struct client_xfer *x)
+client_setup_xfer(struct client *c, CURL *curl, struct client_xfer *x,
+    struct curl_slist **hp)
 {
 	struct curl_slist	*h = NULL;
 	CURLcode		 rc = CURLE_OK;
-	CURL			*curl = c->curl;
-	char			*url, *shown, *agent;
-	double			 secs = 0;
+	char			*url, *agent;
 	size_t			 i;
 	int			 post;
 
-	curl_easy_reset(curl);
-	c->errbuf[0] = '\0';
-	x->status = 0;
-	if (c->url != NULL)
-		url = xprintf("%s%s%s", c->url, UFO_API_PREFIX, x->path);
-	else
-		url = xprintf("http://localhost%s%s", UFO_API_PREFIX, x->path);
+	url = client_url(c, x->path);
 	post = strcmp(x->method, "POST") == 0 ||
 	    strcmp(x->method, "PATCH") == 0;
 
@@ -393,9 +403,10 @@ client_transfer(struct client *c, struct client_xfer *x)
 	CLIENT_SETOPT(rc, curl, CURLOPT_USERAGENT, agent);
 	CLIENT_SETOPT(rc, curl, CURLOPT_NOSIGNAL, 1L);
 	CLIENT_SETOPT(rc, curl, CURLOPT_CONNECTTIMEOUT, CLIENT_CONNECT_TIMEOUT);
-	CLIENT_SETOPT(rc, curl, CURLOPT_ERRORBUFFER, c->errbuf);
-	CLIENT_SETOPT(rc, curl, CURLOPT_WRITEFUNCTION, x->write);
-	CLIENT_SETOPT(rc, curl, CURLOPT_WRITEDATA, x->arg);
+	if (x->write != NULL) {
+		CLIENT_SETOPT(rc, curl, CURLOPT_WRITEFUNCTION, x->write);
+		CLIENT_SETOPT(rc, curl, CURLOPT_WRITEDATA, x->arg);
+	}
 	if (x->stream) {
 		CLIENT_SETOPT(rc, curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		CLIENT_SETOPT(rc, curl, CURLOPT_LOW_SPEED_TIME,
@@ -403,12 +414,6 @@ client_transfer(struct client *c, struct client_xfer *x)
 	} else {
 		CLIENT_SETOPT(rc, curl, CURLOPT_TIMEOUT,
 		    c->timeout != 0 ? c->timeout : CLIENT_TIMEOUT);
-	}
-	if (c->stop != NULL) {
-		CLIENT_SETOPT(rc, curl, CURLOPT_XFERINFOFUNCTION,
-		    client_progress);
-		CLIENT_SETOPT(rc, curl, CURLOPT_XFERINFODATA, c);
-		CLIENT_SETOPT(rc, curl, CURLOPT_NOPROGRESS, 0L);
 	}
 	if (post || x->body != NULL) {
 		CLIENT_SETOPT(rc, curl, CURLOPT_POSTFIELDS,
@@ -418,13 +423,61 @@ client_transfer(struct client *c, struct client_xfer *x)
 	}
 	if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "POST") != 0)
 		CLIENT_SETOPT(rc, curl, CURLOPT_CUSTOMREQUEST, x->method);
+	/* libcurl copied the strings; the header list must outlive it. */
+	free(agent);
+	free(url);
+	*hp = h;
+	return (rc);
+}
+
+int
+client_setup(struct client *c, void *curl, const char *path,
+    const char *accept, int64_t last_id, int stream,
+    struct curl_slist **headers)
+{
+	struct client_xfer	 x;
+
+	memset(&x, 0, sizeof x);
+	x.method = "GET";
+	x.path = path;
+	x.accept = accept;
+	x.last_id = last_id;
+	x.stream = stream;
+	if (client_setup_xfer(c, curl, &x, headers) != CURLE_OK)
+		return (-1);
+	return (0);
+}
+
+/* Sets up and performs one exchange; the body goes to x->write. */
+static CURLcode
+client_transfer(struct client *c, struct client_xfer *x)
+{
+	struct curl_slist	*h = NULL;
+	CURLcode		 rc;
+	CURL			*curl = c->curl;
+	char			*url, *shown;
+	double			 secs = 0;
+
+	curl_easy_reset(curl);
+	c->errbuf[0] = '\0';
+	x->status = 0;
+	rc = client_setup_xfer(c, curl, x, &h);
+	CLIENT_SETOPT(rc, curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	if (c->stop != NULL) {
+		CLIENT_SETOPT(rc, curl, CURLOPT_XFERINFOFUNCTION,
+		    client_progress);
+		CLIENT_SETOPT(rc, curl, CURLOPT_XFERINFODATA, c);
+		CLIENT_SETOPT(rc, curl, CURLOPT_NOPROGRESS, 0L);
+	}
 
 	if (c->verbose) {
+		url = client_url(c, x->path);
 		shown = client_redact(url);
 		fprintf(stderr, "%s: %s %s%s%s\n", c->progname, x->method, shown,
 		    c->url == NULL ? " via " : "",
 		    c->url == NULL ? c->where : "");
 		free(shown);
+		free(url);
 	}
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(curl);
@@ -444,8 +497,6 @@ client_transfer(struct client *c, struct client_xfer *x)
 	}
 	c->status = x->status;
 	curl_slist_free_all(h);
-	free(agent);
-	free(url);
 	return (rc);
 }
 
@@ -760,7 +811,7 @@ client_sse_dispatch(struct client_sse *s)
 		/* Every data line added a newline; the last one is not data. */
 		s->data.data[--s->data.len] = '\0';
 		if (s->id > 0)
-			*s->last_id = s->id;
+			s->last_id = s->id;
 		rc = s->cb(s->id, s->event != NULL ? s->event : "message",
 		    s->data.data, s->arg, s->err);
 	}
@@ -806,11 +857,90 @@ client_sse_line(struct client_sse *s)
 	return (0);
 }
 
+static void
+client_sse_init(struct client_sse *s, client_event_cb cb, void *arg)
+{
+	memset(s, 0, sizeof *s);
+	s->line.max = CLIENT_MAX_LINE;
+	s->data.max = CLIENT_MAX_LINE;
+	s->cb = cb;
+	s->arg = arg;
+}
+
+struct client_sse *
+client_sse_create(client_event_cb cb, void *arg)
+{
+	struct client_sse	*s;
+
+	s = xmalloc(sizeof *s);
+	client_sse_init(s, cb, arg);
+	return (s);
+}
+
+void
+client_sse_reset(struct client_sse *s)
+{
+	s->cr = 0;
+	s->line.len = 0;
+	s->data.len = 0;
+	free(s->event);
+	s->event = NULL;
+	s->id = 0;
+}
+
+static void
+client_sse_clear(struct client_sse *s)
+{
+	client_buf_free(&s->line);
+	client_buf_free(&s->data);
+	free(s->event);
+	s->event = NULL;
+}
+
+void
+client_sse_free(struct client_sse *s)
+{
+	if (s == NULL)
+		return;
+	client_sse_clear(s);
+	free(s);
+}
+
+int
+client_sse_feed(struct client_sse *s, const char *p, size_t len,
+    struct ufo_error *err)
+{
+	size_t	 i, run;
+
+	s->err = err;
+	for (i = 0; i < len; i += run) {
+		if (p[i] == '\n' || p[i] == '\r') {
+			/* "\r\n" is one line end, even split across writes. */
+			if (!(p[i] == '\n' && s->cr)) {
+				if (client_sse_line(s) == -1)
+					return (-1);
+				s->line.len = 0;
+			}
+			s->cr = (p[i] == '\r');
+			run = 1;
+			continue;
+		}
+		s->cr = 0;
+		for (run = 0; i + run < len && p[i + run] != '\n' &&
+		    p[i + run] != '\r'; run++)
+			;
+		if (client_buf_add(&s->line, p + i, run) == -1)
+			return (err_set(err, UFO_EINTERNAL, "", "event stream: "
+			    "line too long"));
+	}
+	return (0);
+}
+
 static size_t
 client_sse_write(char *p, size_t size, size_t n, void *arg)
 {
-	struct client_sse	*s = arg;
-	size_t			 len = size * n, i, run;
+	struct client_sse_conn	*s = arg;
+	size_t			 len = size * n;
 	char			*ct = NULL;
 
 	if (s->status == 0) {
@@ -829,30 +959,9 @@ client_sse_write(char *p, size_t size, size_t n, void *arg)
 			return (0);
 		return (len);
 	}
-	for (i = 0; i < len; i += run) {
-		if (p[i] == '\n' || p[i] == '\r') {
-			/* "\r\n" is one line end, even split across writes. */
-			if (!(p[i] == '\n' && s->cr)) {
-				if (client_sse_line(s) == -1) {
-					s->failed = 1;
-					return (0);
-				}
-				s->line.len = 0;
-			}
-			s->cr = (p[i] == '\r');
-			run = 1;
-			continue;
-		}
-		s->cr = 0;
-		for (run = 0; i + run < len && p[i + run] != '\n' &&
-		    p[i + run] != '\r'; run++)
-			;
-		if (client_buf_add(&s->line, p + i, run) == -1) {
-			err_set(s->err, UFO_EINTERNAL, "", "event stream: "
-			    "line too long");
-			s->failed = 1;
-			return (0);
-		}
+	if (client_sse_feed(&s->sse, p, len, s->sse.err) == -1) {
+		s->failed = 1;
+		return (0);
 	}
 	return (len);
 }
@@ -881,7 +990,7 @@ enum client_stream_end
 client_stream(struct client *c, const char *path, int64_t *last_id,
     client_event_cb cb, void *arg, struct ufo_error *err)
 {
-	struct client_sse	 s;
+	struct client_sse_conn	 s;
 	struct client_xfer	 x;
 	struct ufo_error	 terr;
 	enum client_stream_end	 end;
@@ -889,13 +998,9 @@ client_stream(struct client *c, const char *path, int64_t *last_id,
 
 	memset(&s, 0, sizeof s);
 	s.c = c;
-	s.line.max = CLIENT_MAX_LINE;
-	s.data.max = CLIENT_MAX_LINE;
 	s.body.max = CLIENT_MAX_RESPONSE;
-	s.last_id = last_id;
-	s.cb = cb;
-	s.arg = arg;
-	s.err = err;
+	client_sse_init(&s.sse, cb, arg);
+	s.sse.err = err;
 
 	memset(&x, 0, sizeof x);
 	x.method = "GET";
@@ -908,6 +1013,8 @@ client_stream(struct client *c, const char *path, int64_t *last_id,
 
 	err_clear(&terr);
 	rc = client_perform(c, &x, &terr);
+	if (s.sse.last_id > 0)
+		*last_id = s.sse.last_id;
 	if (s.failed) {
 		/* The callback or the parser filled err. */
 		end = CLIENT_STREAM_ERROR;
@@ -928,10 +1035,8 @@ client_stream(struct client *c, const char *path, int64_t *last_id,
 	} else
 		end = CLIENT_STREAM_CLOSED;
 
-	client_buf_free(&s.line);
-	client_buf_free(&s.data);
+	client_sse_clear(&s.sse);
 	client_buf_free(&s.body);
-	free(s.event);
 	return (end);
 }
 

@@ -19,6 +19,8 @@
 #include "error.h"
 
 struct client;
+struct client_sse;
+struct curl_slist;
 
 struct client_config {
 	const char	*socket;	/* Unix socket path, when url is NULL */
@@ -98,6 +100,28 @@ int		 client_list(struct client *, const char *, int,
 /* One connection of the SSE event stream; *last_id is kept current. */
 enum client_stream_end client_stream(struct client *, const char *,
 		     int64_t *, client_event_cb, void *, struct ufo_error *);
+
+/*
+ * For transfers of one's own (a curl multi): sets up the easy handle curl
+ * (a CURL *) for a GET of path exactly as client's requests are (socket or
+ * URL, token, fleet, user agent), with accept, a Last-Event-ID when
+ * last_id is not 0, and no total time limit when stream is set. The
+ * caller sets the write callback and frees *headers after the transfer.
+ */
+int		 client_setup(struct client *, void *, const char *,
+		     const char *, int64_t, int, struct curl_slist **);
+
+/*
+ * The event stream parser of client_stream, fed bytes as they come: cb
+ * gets each complete event. client_sse_feed answers -1 (err filled) when
+ * a line is too long or cb refused; client_sse_reset forgets a partial
+ * event, for a new connection.
+ */
+struct client_sse *client_sse_create(client_event_cb, void *);
+int		 client_sse_feed(struct client_sse *, const char *, size_t,
+		     struct ufo_error *);
+void		 client_sse_reset(struct client_sse *);
+void		 client_sse_free(struct client_sse *);
 
 /* Starts `ufod -d -s SOCKET` and waits until it listens. */
 int		 client_start_server(struct client *, struct ufo_error *);

@@ -38,6 +38,8 @@ static const struct conf_key {
 	{ "max_body", CONF_SIZE, offsetof(struct conf, max_body), NULL },
 	{ "threads", CONF_INT, offsetof(struct conf, threads), NULL },
 	{ "server", CONF_STRING, offsetof(struct conf, server), NULL },
+	{ "alert", CONF_CHOICE, offsetof(struct conf, alert),
+	    "bell flash none" },
 };
 
 /* Directives a later program reads; they are kept, not interpreted here. */
@@ -148,6 +150,7 @@ conf_init(struct conf *conf)
 	conf->log_level = xstrdup("info");
 	conf->max_body = UFO_MAX_BODY;
 	conf->threads = 4;
+	conf->alert = xstrdup("bell");
 }
 
 void
@@ -163,6 +166,7 @@ conf_free(struct conf *conf)
 	free(conf->log);
 	free(conf->log_level);
 	free(conf->server);
+	free(conf->alert);
 	for (i = 0; i < conf->nlines; i++) {
 		free(conf->lines[i].file);
 		for (j = 0; j < conf->lines[i].argc; j++)

@@ -28,6 +28,7 @@ struct conf {
 	size_t		 max_body;	/* request body limit in bytes */
 	int		 threads;	/* HTTP worker threads */
 	char		*server;	/* ufo: default server URL */
+	char		*alert;		/* board: "bell", "flash" or "none" */
 	struct conf_line *lines;	/* directives, in file order */
 	size_t		 nlines;
 };

@@ -18,6 +18,13 @@
 #define UFO_ROVER_PROTOCOL		1
 #define UFO_ROVER_PROTOCOL_MIN		1
 #define UFO_ROVER_PROTOCOL_MAX		1
+/* A rover not seen for longer than this (two leases) is offline. */
+#define UFO_ROVER_OFFLINE_SECS		60
+/*
+ * Being seen is announced (rover.updated) at most this often a rover, so
+ * that clients keep "last seen" current and tell offline rovers themselves.
+ */
+#define UFO_ROVER_SEEN_SECS		15
 
 /* Operation status, in board column order. */
 #define UFO_OP_STATUSES(X)				\

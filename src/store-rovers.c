@@ -30,12 +30,16 @@
 #define STORE_TAGS_MAX		64
 #define STORE_HEARTBEAT_MAX	1024		/* runs in one heartbeat */
 
-/* Online: seen within two leases. ?1 is now in ms. */
+#define STORE_STR(x)		STORE_STR1(x)
+#define STORE_STR1(x)		#x
+
+/* Online: seen within UFO_ROVER_OFFLINE_SECS. ?1 is now in ms. */
 #define STORE_ROVER_SELECT						\
 	"SELECT id, name, tags AS \"tags:json\","			\
 	" auto_tags AS \"auto_tags:json\", units, busy AS units_busy,"	\
 	" CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"		\
-	" WHEN last_seen_ms IS NULL OR last_seen_ms < ?1 - 60000"	\
+	" WHEN last_seen_ms IS NULL OR last_seen_ms < ?1 - 1000 * "	\
+	STORE_STR(UFO_ROVER_OFFLINE_SECS)				\
 	" THEN 'offline' WHEN busy >= units THEN 'busy'"		\
 	" ELSE 'online' END AS state, version, host, last_seen_at,"	\
 	" created_at FROM (SELECT r.*, (SELECT count(*) FROM runs u"	\
@@ -723,11 +727,26 @@ store_rover_revoke(struct store *s, const struct store_actor *a,
 
 /*
  * Every claim and heartbeat: the rover must still be enrolled; it is seen
- * now; its auto tags are recorded (announced when they changed); runs waiting
+ * now (announced when it was last announced UFO_ROVER_SEEN_SECS ago or
+ * more); its auto tags are recorded (announced when they changed); runs waiting
  * for a rover of its kinds are unblocked. *tags and *autos (when not NULL)
  * get its user and auto tags, *kinds (when not NULL) the pilot kinds it
  * runs.
  */
+/*
+ * Whether being seen now is announced: once each UFO_ROVER_SEEN_SECS
+ * window of the clock the rover shows up in, which needs no record of the
+ * last announcement and, as rovers call more often than that, announces
+ * about once a window.
+ */
+static int
+store_rover_seen_due(int64_t last_ms, int64_t now_ms)
+{
+	const int64_t	 window = UFO_ROVER_SEEN_SECS * 1000;
+
+	return (last_ms / window != now_ms / window);
+}
+
 static int
 store_rover_touch(struct store *s, const struct store_rover *rv,
     struct json_object *in, char **tags, char **autos,
@@ -778,7 +797,10 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 		    NULL, err) != 0)
 			goto out;
 		stored = norm;
-	}
+	} else if (store_rover_seen_due(jsonx_int(row, "last_seen_ms", 0),
+	    s->now_ms) && store_rover_announce(s, rv->fleet, rv->id,
+	    "rover.updated", NULL, err) != 0)
+		goto out;
 	if (store_get_list(s, err, &list, "SELECT kind FROM rover_kinds"
 	    " WHERE rover_id = ? ORDER BY kind", "s", rv->id) != 0)
 		goto out;

@@ -1,7 +1,8 @@
 /*
  * Signals: per-user notifications that a run needs a person (a review, an
  * answer, a failure, a missing rover). Each one is sent to every member of
- * the fleet and announced by a signal.created event.
+ * the fleet and announced by a signal.created event; marking one read is
+ * announced by signal.read.
  */
 #include <stdint.h>
 #include <string.h>
@@ -87,12 +88,15 @@ store_signal_read_tx(struct store *s, const struct store_actor *a,
 {
 	int	 r;
 
-	/* Reading twice keeps the first time. */
-	if (store_exec(s, err, "UPDATE signals SET read_at = ?"
+	/* Reading twice keeps the first time and announces nothing new. */
+	if ((r = store_exec(s, err, "UPDATE signals SET read_at = ?"
 	    " WHERE id = ? AND fleet_id = ? AND user_id = ?"
 	    " AND read_at IS NULL", "ssss", s->now, id, a->fleet,
-	    a->user) == -1)
+	    a->user)) == -1)
 		return (-1);
+	if (r == 1)
+		return (store_event_row(s, err, out, a->fleet, "signal.read",
+		    id, STORE_SIGNAL_SELECT " WHERE g.id = ?", "s", id));
 	r = store_get_json(s, err, out, STORE_SIGNAL_SELECT
 	    " WHERE g.id = ? AND g.fleet_id = ? AND g.user_id = ?", "sss", id,
 	    a->fleet, a->user);

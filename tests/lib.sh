@@ -60,12 +60,18 @@ mkdir -p "$T" "$XDG_CONFIG_HOME/ufo"
 
 PIDS=
 UFOD_PID=
+LIB_CLEANUP_HOOKS=
 
 # Every pid in $PIDS, and every ufod holding a lock file under $HOME (ufod
 # -d started by ufo itself), gets TERM, then KILL if it lingers.
 lib_cleanup()
 {
 	set +e
+	# Helpers that started something of their own (a tmux server) stop it
+	# first, while the ufod it talks to is still there.
+	for _hook in ${LIB_CLEANUP_HOOKS:-}; do
+		"$_hook"
+	done
 	for pid in $PIDS $(lib_lock_pids); do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -304,7 +310,8 @@ bail_out()
 }
 
 # Prints the plan when none was given. Failures are in the TAP itself.
-# A sanitizer report in the log of a ufod we ran is one more failure.
+# A sanitizer report in the log of a ufod we ran, or on the standard error
+# of a board we opened, is one more failure.
 done_testing()
 {
 	if [ -f "$UFOD_LOG" ]; then
@@ -314,6 +321,16 @@ done_testing()
 			    "$UFOD_LOG" | head -n 40)"
 		else
 			pass "ufod logged no sanitizer reports"
+		fi
+	fi
+	# The same for the boards a test opened (their standard error).
+	if [ -f "$T/board.err" ]; then
+		if grep -Eq 'Sanitizer|runtime error:' "$T/board.err"; then
+			fail "the board logged no sanitizer reports" \
+			    "$(grep -E -A 12 'Sanitizer|runtime error:' \
+			    "$T/board.err" | head -n 40)"
+		else
+			pass "the board logged no sanitizer reports"
 		fi
 	fi
 	[ -n "$TAP_PLANNED" ] || echo "1..$TAP_COUNT"
@@ -595,4 +612,580 @@ lib_need_binaries()
 	[ -x "$UFO_BIN" ] || bail_out "no ufo at $UFO_BIN (run make first)"
 	command -v curl >/dev/null 2>&1 || bail_out "curl is needed"
 	command -v sqlite3 >/dev/null 2>&1 || bail_out "sqlite3 is needed"
+}
+
+# --- The board, through tmux ------------------------------------------------
+#
+#   board_start 80x24             ufo (the board) on $SOCK, in a private tmux
+#   board_wait "Backlog"          until the screen shows a text
+#   board_act board move-right    presses the key bound to an action
+#   board_golden board-80x24      the screen against tests/golden/NAME.txt
+#   board_resize 160x48
+#
+# The tmux server is private (-L ufo-test-PID, no user configuration, no
+# status bar) and killed at exit with whatever runs in it. Nothing waits a
+# fixed time: every wait polls the screen until it shows what is expected,
+# with a generous limit (BOARD_TIMEOUT seconds), so a slow machine is only
+# slower. With GENERATE=1, board_golden writes the golden screens instead
+# of comparing them.
+
+BOARD_TMUX=ufo-test-$$
+: "${BOARD_TIMEOUT:=30}"
+BOARD_UFO_PID=
+BOARD_SOCKET_PATH=
+BOARD_TMUX_PID=
+GOLDEN_DIR=$top_srcdir/tests/golden
+# Extra sed expressions for board_mask, one a line (ids a test knows).
+BOARD_MASK=
+
+btmux()
+{
+	tmux -L "$BOARD_TMUX" -f "$T/tmux.conf" "$@"
+}
+
+# The single-quoted form of a string, for the launcher script.
+shquote()
+{
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# board_start [-t TERM] [-n] [-e EDITOR] [-r] WxH [UFO-ARGS...]: opens the
+# board on $SOCK (with -r, only where UFO-ARGS say, e.g. --server URL) in a
+# WxH terminal: TERM xterm-256color unless -t, NO_COLOR set with -n,
+# $EDITOR from -e (default: false, which fails at once). ufo never
+# starts a ufod of its own here (UFOD=/bin/false). Its pid in
+# $BOARD_UFO_PID, its standard error in $T/board.err.
+board_start()
+{
+	_bterm=xterm-256color
+	_bnocolor=
+	_beditor=false
+	_bremote=
+	while :; do
+		case $1 in
+		-r) _bremote=1; shift ;;
+		-t) _bterm=$2; shift 2 ;;
+		-n) _bnocolor=1; shift ;;
+		-e) _beditor=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	_bw=${1%x*}
+	_bh=${1#*x}
+	shift
+	command -v tmux >/dev/null 2>&1 || bail_out "tmux is needed"
+	[ -z "$BOARD_UFO_PID" ] || board_stop
+	printf '%s\n' 'set -g status off' 'set -g remain-on-exit on' \
+	    'set -g escape-time 0' 'set -g history-limit 0' \
+	    'set -g exit-empty off' >"$T/tmux.conf"
+	{
+		echo '#!/bin/sh'
+		echo 'unset LINES COLUMNS NO_COLOR VISUAL UFO_SERVER UFO_TOKEN'
+		echo 'unset UFO_SOCKET TMUX TMUX_PANE'
+		for _v in HOME XDG_RUNTIME_DIR XDG_CONFIG_HOME XDG_DATA_HOME \
+		    PATH; do
+			eval "_val=\$$_v"
+			echo "$_v=$(shquote "$_val"); export $_v"
+		done
+		echo "TERM=$(shquote "$_bterm"); export TERM"
+		echo "EDITOR=$(shquote "$_beditor"); export EDITOR"
+		echo 'TZ=UTC LANG=C.UTF-8 LC_ALL=C.UTF-8 UFOD=/bin/false'
+		echo 'export TZ LANG LC_ALL UFOD'
+		[ -z "$_bnocolor" ] || echo 'NO_COLOR=1; export NO_COLOR'
+		printf 'exec %s' "$(shquote "$UFO_BIN")"
+		[ -n "$_bremote" ] || printf ' --socket %s' "$(shquote "$SOCK")"
+		for _a in "$@"; do
+			printf ' %s' "$(shquote "$_a")"
+		done
+		printf ' 2>>%s\n' "$(shquote "$T/board.err")"
+	} >"$T/board.sh"
+	case " $LIB_CLEANUP_HOOKS " in
+	*" board_stop "*) ;;
+	*) LIB_CLEANUP_HOOKS="$LIB_CLEANUP_HOOKS board_stop" ;;
+	esac
+	if ! btmux new-session -d -s board -x "$_bw" -y "$_bh" \
+	    "sh $T/board.sh"; then
+		diag "tmux new-session failed"
+		return 1
+	fi
+	BOARD_UFO_PID=$(btmux display -p -t board '#{pane_pid}')
+	BOARD_SOCKET_PATH=$(btmux display -p -t board '#{socket_path}')
+	BOARD_TMUX_PID=$(btmux display -p -t board '#{pid}')
+	track "$BOARD_TMUX_PID" "$BOARD_UFO_PID"
+}
+
+# board_stop: kills the tmux server and waits for ufo to be gone.
+board_stop()
+{
+	[ -n "$BOARD_UFO_PID" ] || return 0
+	btmux kill-server >/dev/null 2>&1
+	if ! wait_for 10 gone "$BOARD_UFO_PID"; then
+		kill -KILL "$BOARD_UFO_PID" 2>/dev/null
+	fi
+	rm -f "$BOARD_SOCKET_PATH"
+	BOARD_UFO_PID=
+}
+
+# board_keys KEY...: tmux key names (Enter, Escape, C-d, Up, …).
+board_keys()
+{
+	btmux send-keys -t board "$@"
+}
+
+# board_type TEXT: types TEXT literally.
+board_type()
+{
+	btmux send-keys -t board -l -- "$1"
+}
+
+# The screen as text, one line per terminal line.
+board_screen()
+{
+	btmux capture-pane -p -t board
+}
+
+# The screen with its attributes and colours as escape sequences.
+board_screen_e()
+{
+	btmux capture-pane -e -p -t board
+}
+
+# Succeeds while ufo runs; board_status prints its exit status once dead.
+board_alive()
+{
+	[ "$(btmux display -p -t board '#{pane_dead}' 2>/dev/null)" = 0 ]
+}
+
+board_status()
+{
+	btmux display -p -t board '#{pane_dead_status}' 2>/dev/null
+}
+
+board_size()
+{
+	btmux display -p -t board '#{pane_width}x#{pane_height}'
+}
+
+# board_has TEXT / board_has_re ERE: the screen shows it now.
+board_has()
+{
+	board_screen | grep -qF -- "$1"
+}
+
+board_has_re()
+{
+	board_screen | grep -Eq -- "$1"
+}
+
+board_lacks()
+{
+	! board_screen | grep -qF -- "$1"
+}
+
+# board_poll WHAT CMD...: polls CMD until it succeeds, for BOARD_TIMEOUT
+# seconds; on timeout (or ufo dead) says what it waited for and shows the
+# screen. No test point.
+board_poll()
+{
+	_bwhat=$1
+	shift
+	_bi=0
+	_blimit=$((BOARD_TIMEOUT * 10))
+	while ! "$@" >/dev/null 2>&1; do
+		_bi=$((_bi + 1))
+		if [ $_bi -ge $_blimit ] || ! board_alive; then
+			if board_alive; then
+				diag "waited ${BOARD_TIMEOUT}s for $_bwhat; screen:"
+			else
+				diag "ufo exited ($(board_status)) waiting for" \
+				    "$_bwhat; screen:"
+				[ ! -s "$T/board.err" ] ||
+				    diag "stderr:" "$(tail -n 20 "$T/board.err")"
+			fi
+			diag "$(board_screen)"
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+
+# board_wait TEXT / board_wait_re ERE / board_wait_gone TEXT
+board_wait()
+{
+	board_poll "\"$1\"" board_has "$1"
+}
+
+board_wait_re()
+{
+	board_poll "/$1/" board_has_re "$1"
+}
+
+board_wait_gone()
+{
+	board_poll "\"$1\" to go" board_lacks "$1"
+}
+
+# board_settle: waits until the screen has not changed for a third of a
+# second (four captures in a row alike); 1 when it keeps changing.
+board_settle()
+{
+	_bsame=0
+	_bi=0
+	_blast=
+	while [ $_bsame -lt 3 ]; do
+		_bnow=$(board_screen)
+		if [ "$_bnow" = "$_blast" ]; then
+			_bsame=$((_bsame + 1))
+		else
+			_bsame=0
+		fi
+		_blast=$_bnow
+		_bi=$((_bi + 1))
+		[ $_bi -lt $((BOARD_TIMEOUT * 10)) ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# board_resize WxH: resizes the terminal and waits until the pane has.
+board_resize()
+{
+	btmux resize-window -t board -x "${1%x*}" -y "${1#*x}" &&
+	    board_poll "the size $1" board_size_is "$1"
+}
+
+board_size_is()
+{
+	[ "$(board_size)" = "$1" ]
+}
+
+# board_keymap: "MAP KEY ACTION" lines of the compiled-in bindings, read
+# from keys_defaults in tui/keys.c (the table the board is built from), so
+# that a test names actions, not keys.
+board_keymap()
+{
+	if [ ! -s "$T/keymap" ]; then
+		# The table and the macros it uses, through the C
+		# preprocessor; adjacent string literals are then joined.
+		sed -n '/^#define KEYS_[A-Z_]*BINDS/,/^};/p' \
+		    "$top_srcdir/tui/keys.c" | ${CPP:-cpp} -P 2>/dev/null |
+		    tr '\n' ' ' | sed 's/.*keys_defaults\[\][^{]*{//' |
+		    sed 's/" *"//g' | grep -Eo '"bind [^"]*"' | tr -d '"' |
+		    sed 's/^bind //; s/\\\\/\\/g' >"$T/keymap"
+		[ -s "$T/keymap" ] ||
+		    bail_out "no bindings read from keys_defaults in tui/keys.c"
+	fi
+	cat "$T/keymap"
+}
+
+# board_key MAP ACTION: the first key bound to ACTION in MAP, else in
+# generic, as ufo names it ("j", "C-d", "Enter").
+board_key()
+{
+	board_keymap | awk -v m="$1" -v a="$2" '
+		$3 == a && $1 == m && k == "" { k = $2 }
+		$3 == a && $1 == "generic" && g == "" { g = $2 }
+		END { if (k != "") print k; else if (g != "") print g }'
+}
+
+# board_act MAP ACTION: presses the key bound to ACTION; 1 (with a
+# diagnostic) when no key is.
+board_act()
+{
+	_bk=$(board_key "$1" "$2")
+	if [ -z "$_bk" ]; then
+		diag "no key is bound to $2 in $1 or generic"
+		return 1
+	fi
+	board_press "$_bk"
+}
+
+# board_press NAME: a key as ufo names it, sent through tmux.
+board_press()
+{
+	case $1 in
+	?) board_type "$1" ;;
+	Space) board_keys Space ;;
+	Enter|Return) board_keys Enter ;;
+	Esc|Escape) board_keys Escape ;;
+	Tab) board_keys Tab ;;
+	S-Tab|BackTab) board_keys BTab ;;
+	Backspace|BS|BSpace) board_keys BSpace ;;
+	PgUp|PageUp|PPage) board_keys PPage ;;
+	PgDn|PageDown|NPage) board_keys NPage ;;
+	Delete|Del|DC) board_keys DC ;;
+	Insert|Ins|IC) board_keys IC ;;
+	*) board_keys "$1" ;;
+	esac
+}
+
+# board_mask: masks what changes from one run to the next (dates, times
+# of day, elapsed times, ids, the user and host names, the version) on
+# stdin, plus the test's own BOARD_MASK expressions. Dates and ids keep
+# their width; what varies in width (an elapsed time, the host name, the
+# version) becomes a word with the spaces after it squeezed, so that the
+# columns after it do not move with it.
+board_mask()
+{
+	_bhost=$(hostname 2>/dev/null || echo localhost)
+	_buser=$(id -un 2>/dev/null || echo root)
+	_bver=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
+	    "$top_builddir/config.h" 2>/dev/null | sed 's/\./\\./g')
+	printf '%s\n' "$BOARD_MASK" | grep -v '^$' >"$T/mask.sed"
+	sed -E "$(cat "$T/mask.sed")" |
+	sed -E -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/####-##-##/g' \
+	    -e 's/[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?Z?/##:##/g' \
+	    -e 's/\b(run|op|rov|usr|sig|cmt|fle|msn|evt)_[a-z0-9]{6,}/\1_XXXXXXXX/g' \
+	    -e "s/\\b$_bhost\\b */HOST /g" -e "s/\\b$_buser@/USER@/g" \
+	    -e "s/\\b${_bver:-no-version}\\b */VERSION /g" \
+	    -e "s/ · $_buser · / · USER · /g" \
+	    -e 's#[^ ]*/ufod\.sock\b#SOCKET#g' \
+	    -e "s#$TEST_HOME#$(printf '%s' "$TEST_HOME" | sed 's/[^/]/x/g')#g" \
+	    -e "s/${TEST_HOME##*.}/XXXXXX/g" \
+	    -e 's/\b[0-9a-f]{12}([0-9a-f]{28})?\b/hhhhhhhhhhhh/g' \
+	    -e 's/ *\b[0-9]+(\.[0-9]+)?(ms|s|m|h|d)( ago)?\b */ ~ /g'
+}
+
+# board_golden NAME: a test point, the masked screen against
+# tests/golden/NAME.txt (GENERATE=1: writes it).
+board_golden()
+{
+	_bg=$GOLDEN_DIR/$1.txt
+	board_screen | board_mask >"$T/screen.txt"
+	if [ -n "${GENERATE:-}" ]; then
+		mkdir -p "$GOLDEN_DIR"
+		cp "$T/screen.txt" "$_bg"
+		pass "golden screen $1 (written)"
+		return 0
+	fi
+	if [ ! -f "$_bg" ]; then
+		fail "golden screen $1" "no $_bg; make check GENERATE=1" \
+		    "$(cat "$T/screen.txt")"
+		return 1
+	fi
+	if diff -u "$_bg" "$T/screen.txt" >"$T/golden.diff" 2>&1; then
+		pass "golden screen $1"
+	else
+		fail "golden screen $1" "$(cat "$T/golden.diff")"
+	fi
+}
+
+# board_colour_sgr: the SGR colour parameters (30–38, 40–48, 90–107, with
+# 38;5;N as one) of the screen, one a line; attributes (bold, reverse,
+# underline, dim) and resets are not colours.
+board_colour_sgr()
+{
+	board_screen_e | grep -Eo "$(printf '\033')\\[[0-9;]*m" |
+	    sed 's/^.\[//; s/m$//' | tr ';' '\n' |
+	    awk '/^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$/'
+}
+
+# board_cursor_on TEXT: TEXT is drawn under the cursor (in reverse video)
+# somewhere on the screen but the status line.
+board_cursor_on()
+{
+	board_screen_e | sed '$d' | awk -v want="$1" '
+	{
+		plain = ""; n = 0; line = $0
+		while (length(line) > 0) {
+			if (match(line, /^\033\[[0-9;]*m/)) {
+				sgr = substr(line, 3, RLENGTH - 3)
+				line = substr(line, RLENGTH + 1)
+				if (sgr == "") { rev = 0; continue }
+				k = split(sgr, p, ";")
+				for (i = 1; i <= k; i++) {
+					if (p[i] == 0 || p[i] == 27) rev = 0
+					else if (p[i] == 7) rev = 1
+				}
+				continue
+			}
+			c = substr(line, 1, 1)
+			line = substr(line, 2)
+			plain = plain c
+			r[++n] = rev
+		}
+		i = index(plain, want)
+		if (i > 0 && r[i]) found = 1
+		rev = 0
+	}
+	END { exit !found }'
+}
+
+# board_fixture: a fleet with a bit of everything, made in a fixed order
+# (the golden screens depend on it), against a ufod started with -R whose
+# local rover runs the shell pilot and a fake claude. Waits until both
+# runs are in review. Sets SHELL_OP, CLAUDE_OP and their runs SHELL_RUN,
+# CLAUDE_RUN.
+board_fixture_ufod()
+{
+	: "${UFO_ROVER_BIN:=$top_builddir/rover/ufo-rover}"
+	[ -x "$UFO_ROVER_BIN" ] || bail_out "no ufo-rover at $UFO_ROVER_BIN"
+	mkdir -p "$HOME/bin"
+	[ -e "$HOME/bin/claude" ] ||
+	    ln -s "$top_srcdir/tests/fake-pilot" "$HOME/bin/claude"
+	PATH=$HOME/bin:$PATH
+	UFO_FAKE_FIXTURES=$top_srcdir/tests/fixtures/pilots
+	UFO_FAKE_DELAY=0
+	UFO_ROVER=$UFO_ROVER_BIN
+	export PATH UFO_FAKE_FIXTURES UFO_FAKE_DELAY UFO_ROVER
+	case " $LIB_CLEANUP_HOOKS " in
+	*" lib_kill_pilots "*) ;;
+	*) LIB_CLEANUP_HOOKS="$LIB_CLEANUP_HOOKS lib_kill_pilots" ;;
+	esac
+	unset UFO_FAKE_FIXTURE UFO_FAKE_SLEEP UFO_FAKE_WRITE
+	start_ufod -R "$@"
+}
+
+# lib_kill_pilots: pilots of this test's runs (UFO_RUN in their
+# environment) that outlived their rover.
+lib_kill_pilots()
+{
+	for _f in $(grep -lzxF "HOME=$TEST_HOME" /proc/[0-9]*/environ \
+	    2>/dev/null); do
+		grep -qz '^UFO_RUN=' "$_f" 2>/dev/null || continue
+		_p=${_f#/proc/}
+		_p=${_p%/environ}
+		[ "$_p" = $$ ] || kill -TERM "$_p" 2>/dev/null
+	done
+}
+
+board_op_status_is()
+{
+	[ "$(op_status "$1")" = "$2" ]
+}
+
+# The status of an operation (its first "status" field).
+op_status()
+{
+	"$UFO_BIN" --socket "$SOCK" --json op show "$1" 2>/dev/null >"$T/os"
+	jget status "$(cat "$T/os")"
+}
+
+board_fixture()
+{
+	_bf() {
+		"$UFO_BIN" --socket "$SOCK" "$@" >"$T/bf.out" 2>"$T/bf.err" ||
+		    bail_out "fixture: ufo $*: $(cat "$T/bf.err")"
+		cat "$T/bf.out"
+	}
+	_bf mission create WEB "Web site" >/dev/null
+	_bf op create -t "Fix the login timeout" -l bug -l auth -p 1 \
+	    "Users are logged out after a minute." >/dev/null
+	_bf op create -t "Find the timeout setting" --parent UFO-1 -p 2 \
+	    "Where is it set?" >/dev/null
+	_bf op create -t "Raise it to an hour" --parent UFO-1 -p 3 \
+	    "One hour, as agreed." >/dev/null
+	_bf op move UFO-2 done >/dev/null
+	_bf op move UFO-3 todo >/dev/null
+	_bf op comment UFO-1 "Seen on staging too." >/dev/null
+	_bf op create -t "Write the release notes" -l docs -p 4 \
+	    -a pilot:claude --no-start "Notes for 1.0." >/dev/null
+	_bf op move UFO-4 todo >/dev/null
+	_bf op create -t "Say hello" -l demo -a pilot:shell \
+	    'echo hello; seq 1 60 >hello.txt; printf "one\ntwo\n" >two.txt' \
+	    >/dev/null
+	SHELL_OP=UFO-5
+	wait_for 60 board_op_status_is UFO-5 in_review ||
+	    bail_out "fixture: UFO-5 did not reach in_review: $(op_status UFO-5)"
+	_bf op create -t "Résumé: naïve café, 日本語のとても長いタイトルです" \
+	    -p 2 "Wide and accented characters." >/dev/null
+	_bf op move UFO-6 in_progress >/dev/null
+	_bf op create -t "Ask Claude to tidy up" -a pilot:claude \
+	    "Tidy up the repository." >/dev/null
+	CLAUDE_OP=UFO-7
+	wait_for 60 board_op_status_is UFO-7 in_review ||
+	    bail_out "fixture: UFO-7 did not reach in_review: $(op_status UFO-7)"
+	_bf op create -t "Blocked on the vendor" "Waiting for their fix." \
+	    >/dev/null
+	_bf op move UFO-8 blocked >/dev/null
+	_bf op create -m WEB -t "Landing page" -l design "A first page." \
+	    >/dev/null
+	_bf op move WEB-1 todo >/dev/null
+	_bf op relate UFO-1 relates UFO-6 >/dev/null
+	SHELL_RUN=$(jget 0.id "$(_bf --json run list -o UFO-5)")
+	CLAUDE_RUN=$(jget 0.id "$(_bf --json run list -o UFO-7)")
+}
+
+# board_wait_exit: waits until ufo has exited; its status in $rc.
+board_wait_exit()
+{
+	_bi=0
+	# tmux marks the pane dead when its terminal closes, and knows the
+	# status only once it has reaped the process.
+	while board_alive || [ -z "$(board_status)" ]; do
+		_bi=$((_bi + 1))
+		# Now and then tmux 3.3 misses the SIGCHLD of a pane whose
+		# terminal has closed, and ufo stays a zombie: remind it.
+		if [ $((_bi % 10)) -eq 0 ] && ! board_alive; then
+			kill -CHLD "$BOARD_TMUX_PID" 2>/dev/null
+		fi
+		if [ $_bi -ge $((BOARD_TIMEOUT * 10)) ]; then
+			diag "ufo did not exit within ${BOARD_TIMEOUT}s:" \
+			    "$(board_screen)" "process:" \
+			    "$(ps -o pid,ppid,stat,wchan:24,args -p \
+			    "$BOARD_UFO_PID" 2>&1)"
+			rc=timeout
+			return 1
+		fi
+		sleep 0.1
+	done
+	rc=$(board_status)
+	return 0
+}
+
+# board_quit: presses quit and waits for ufo to exit; a test point that
+# it exits 0.
+board_quit()
+{
+	board_act generic quit
+	board_wait_exit
+	is "$rc" 0 "${1:-ufo} quits with status 0"
+}
+
+# board_goto CODE: puts the cursor on the card CODE: filters on its code,
+# goes to the first column, then right to the column of its status (as the
+# CLI says), and waits until the cursor is on it.
+board_goto()
+{
+	_bst=$(op_status "$1")
+	_bcol=0
+	for _bs in backlog todo in_progress in_review done blocked \
+	    cancelled; do
+		[ "$_bs" != "$_bst" ] || break
+		_bcol=$((_bcol + 1))
+	done
+	board_act board filter || return 1
+	board_keys C-u
+	board_type "$1"
+	board_keys Enter
+	_bi=0
+	while [ $_bi -lt 8 ]; do
+		board_act board left
+		_bi=$((_bi + 1))
+	done
+	_bi=0
+	while [ $_bi -lt $_bcol ]; do
+		board_act board right
+		_bi=$((_bi + 1))
+	done
+	board_poll "the cursor on $1" board_cursor_on "$1"
+}
+
+# board_unfilter: an empty filter shows every card again.
+board_unfilter()
+{
+	board_act board filter && board_keys C-u Enter && board_settle
+}
+
+# board_bell: 1 once ufo has rung the bell (tmux's bell flag of its
+# window, never cleared here since no client looks at it), else 0.
+board_bell()
+{
+	btmux display -p -t board '#{window_bell_flag}'
+}
+
+board_rang()
+{
+	[ "$(board_bell)" = 1 ]
 }

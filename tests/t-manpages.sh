@@ -170,4 +170,65 @@ else
 	skip "no contrib/ufo.conf.example" 2
 fi
 
+# --- the board's keymaps against ufo.1 and ufo.conf.5 ------------------------
+
+# Every action of KEYS_ACTIONS (tui/keys.h) is documented with its help in
+# ufo.conf.5 and appears in ufo.1, and every default binding of
+# keys_defaults (tui/keys.c) is a row of its keymap's table in ufo.1.
+actions=$(sed -n 's/^[[:space:]]*X([A-Z_]*,[[:space:]]*"\([a-z-]*\)",.*/\1/p' \
+    "$top_srcdir/tui/keys.h")
+isnt "$actions" "" "tui/keys.h lists actions"
+missing=
+for a in $actions; do
+	grep -Eq "^\\.It Ic $a\$" "$MAN/ufo.conf.5" || missing="$missing $a"
+done
+is "$missing" "" "ufo.conf.5 documents every action of the board"
+missing=
+for a in $actions; do
+	grep -Eq "Ic $a( |\$)" "$MAN/ufo.1" || missing="$missing $a"
+done
+is "$missing" "" "ufo.1 names every action of the board"
+
+# "bind MAP KEY ACTION" lines, the KEYS_OP_BINDS(m) ones expanded per map.
+defaults=$(awk '
+	/^#define KEYS_OP_BINDS/ { in_op = 1; next }
+	in_op && /" m "/ {
+		line = $0; sub(/^[^"]*"bind " m " /, "", line)
+		sub(/".*$/, "", line); op[++nop] = line
+		if ($0 !~ /\\$/) in_op = 0
+		next
+	}
+	/^const char \*const keys_defaults/ { in_def = 1; next }
+	in_def && /^};/ { in_def = 0 }
+	in_def && /KEYS_OP_BINDS\("/ {
+		m = $0; sub(/^.*KEYS_OP_BINDS\("/, "", m); sub(/".*$/, "", m)
+		for (i = 1; i <= nop; i++) print m " " op[i]
+		next
+	}
+	in_def && /"bind / {
+		line = $0; sub(/^[^"]*"bind /, "", line); sub(/".*$/, "", line)
+		print line
+	}' "$top_srcdir/tui/keys.c")
+isnt "$defaults" "" "tui/keys.c has default bindings"
+# The tables of ufo.1: ".\" keymap: MAP" then ".It Li KEY Ta Ic ACTION".
+documented=$(awk '
+	/^\.\\" keymap: / { map = $3; next }
+	/^\.El/ { map = "" }
+	map != "" && /^\.It Li / {
+		key = $3; gsub(/\\&/, "", key)
+		print map " " key " " $6
+	}' "$MAN/ufo.1")
+missing=$(printf '%s\n' "$defaults" | while read -r m k a; do
+	printf '%s\n' "$documented" | grep -Fxq "$m $k $a" ||
+	    printf ' [%s %s %s]' "$m" "$k" "$a"
+done)
+is "$missing" "" "ufo.1 lists every default key binding"
+extra=$(printf '%s\n' "$documented" | while read -r m k a; do
+	printf '%s\n' "$defaults" | grep -Fxq "$m $k $a" ||
+	    printf ' [%s %s %s]' "$m" "$k" "$a"
+done)
+is "$extra" "" "every key binding in ufo.1 is a default one"
+check "ufo.1 documents UFO_BOARD_LOG" grep -Eq "^\\.It Ev UFO_BOARD_LOG" \
+    "$MAN/ufo.1"
+
 done_testing

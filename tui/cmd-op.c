@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "editor.h"
 #include "jsonx.h"
+#include "op-edit.h"
 #include "output.h"
 #include "protocol.h"
 #include "xmalloc.h"
@@ -211,30 +212,6 @@ const struct cmd_entry cmd_op_unrelate_entry = {
 	.exec = cmd_op_unrelate_exec
 };
 
-/* Text of the labels array, comma separated. */
-static char *
-cmd_op_labels(struct json_object *op, const char *sep)
-{
-	struct json_object	*labels, *l;
-	char			*out = xstrdup(""), *next;
-	size_t			 i, n;
-
-	if (!json_object_object_get_ex(op, "labels", &labels) ||
-	    !json_object_is_type(labels, json_type_array))
-		return (out);
-	n = json_object_array_length(labels);
-	for (i = 0; i < n; i++) {
-		l = json_object_array_get_idx(labels, i);
-		if (!json_object_is_type(l, json_type_string))
-			continue;
-		next = xprintf("%s%s%s", out, *out != '\0' ? sep : "",
-		    json_object_get_string(l));
-		free(out);
-		out = next;
-	}
-	return (out);
-}
-
 static const char *
 cmd_op_priority(struct json_object *op)
 {
@@ -255,7 +232,7 @@ cmd_op_row(struct output_table *t, struct json_object *op, int status)
 {
 	char	*labels;
 
-	labels = cmd_op_labels(op, ",");
+	labels = output_labels(op, ",");
 	output_table_row(t);
 	output_table_cell(t, jsonx_str(op, "code"), OUTPUT_SGR_CODE);
 	if (status) {
@@ -674,7 +651,7 @@ cmd_op_show_print(struct json_object *op)
 	output_field("priority", prio);
 	free(prio);
 	output_field("assignee", jsonx_str(op, "assignee"));
-	labels = cmd_op_labels(op, ", ");
+	labels = output_labels(op, ", ");
 	output_field("labels", labels);
 	free(labels);
 	output_field("parent", jsonx_str(op, "parent"));
@@ -710,73 +687,33 @@ cmd_op_show_exec(struct cmd *cmd)
 	return (CMD_RETURN_NORMAL);
 }
 
-/* Whether two texts differ once trailing white space is set aside. */
-static int
-cmd_op_differs(const char *a, const char *b)
-{
-	size_t	 la = strlen(a), lb = strlen(b);
-
-	while (la > 0 && strchr(" \t\r\n", a[la - 1]) != NULL)
-		la--;
-	while (lb > 0 && strchr(" \t\r\n", b[lb - 1]) != NULL)
-		lb--;
-	return (la != lb || memcmp(a, b, la) != 0);
-}
-
 /* Edits title and body in $EDITOR and fills patch with what changed. */
 static enum cmd_retval
 cmd_op_edit_editor(struct cmd *cmd, struct json_object *patch)
 {
 	struct json_object	*op;
 	struct ufo_error	 err;
-	const char		*title, *body, *code;
-	char			*text, *edited, *t, *b;
+	const char		*code;
+	char			*text, *edited;
+	int			 rc;
 
 	if (cmd_op_get(cmd, cmd->argv[0], &op, &err) == -1)
 		return (cmd_fail(&err));
-	title = jsonx_str(op, "title");
-	body = jsonx_str(op, "body");
 	code = jsonx_str(op, "code");
-	if (title == NULL)
-		title = "";
-	if (body == NULL)
-		body = "";
-	/*
-	 * Bodies are Markdown, where '#' starts a heading: below the title
-	 * and body only the scissors line ends the text, so no line of the
-	 * body is lost.
-	 */
-	text = xprintf("%s\n\n%s%s\n%s\n# Edit %s above: the first line is the "
-	    "title, the rest the body.\n# This line and everything below it "
-	    "are ignored; an empty title aborts.\n", title, body,
-	    *body != '\0' ? "\n" : "", EDITOR_SCISSORS,
-	    code != NULL ? code : cmd->argv[0]);
+	text = op_edit_text(op, code != NULL ? code : cmd->argv[0]);
 	if (editor_run(text, &edited, &err) == -1) {
 		free(text);
 		json_object_put(op);
 		return (cmd_fail(&err));
 	}
 	free(text);
-	text = editor_strip(edited, 0);
+	rc = op_edit_patch(op, edited, patch);
 	free(edited);
-	editor_split(text, &t, &b);
-	free(text);
-	if (*t == '\0') {
-		free(t);
-		free(b);
-		json_object_put(op);
+	json_object_put(op);
+	if (rc == -1) {
 		cmd_error("aborted: empty message");
 		return (CMD_RETURN_ERROR);
 	}
-	if (strcmp(t, title) != 0)
-		json_object_object_add(patch, "title",
-		    json_object_new_string(t));
-	if (cmd_op_differs(b, body))
-		json_object_object_add(patch, "body",
-		    json_object_new_string(b));
-	free(t);
-	free(b);
-	json_object_put(op);
 	return (CMD_RETURN_NORMAL);
 }
 
@@ -928,27 +865,6 @@ cmd_op_assign_exec(struct cmd *cmd)
 	return (retval);
 }
 
-/* Leading blank lines and trailing white space are not the comment. */
-static char *
-cmd_op_trim(const char *s)
-{
-	const char	*line;
-	size_t		 len;
-
-	for (line = s; *s != '\0'; s++) {
-		if (*s == '\n')
-			line = s + 1;
-		else if (strchr(" \t\r", *s) == NULL)
-			break;
-	}
-	if (*s == '\0')
-		line = s;
-	len = strlen(line);
-	while (len > 0 && strchr(" \t\r\n", line[len - 1]) != NULL)
-		len--;
-	return (xstrndup(line, len));
-}
-
 static enum cmd_retval
 cmd_op_comment_exec(struct cmd *cmd)
 {
@@ -961,14 +877,12 @@ cmd_op_comment_exec(struct cmd *cmd)
 	if (cmd->argc == 2 && strcmp(cmd->argv[1], "-") == 0) {
 		if (cmd_read_stdin(&edited, &err) == -1)
 			return (cmd_fail(&err));
-		text = cmd_op_trim(edited);
+		text = op_edit_trim(edited);
 		free(edited);
 	} else if (cmd->argc == 2)
 		text = xstrdup(cmd->argv[1]);
 	else {
-		template = xprintf("\n\n# Write a comment on %s. Lines "
-		    "starting with # are ignored; an empty comment aborts.\n",
-		    cmd->argv[0]);
+		template = op_edit_comment(cmd->argv[0]);
 		if (editor_run(template, &edited, &err) == -1) {
 			free(template);
 			return (cmd_fail(&err));
@@ -976,7 +890,7 @@ cmd_op_comment_exec(struct cmd *cmd)
 		free(template);
 		template = editor_strip(edited, 1);
 		free(edited);
-		text = cmd_op_trim(template);
+		text = op_edit_trim(template);
 		free(template);
 		if (*text == '\0') {
 			free(text);
@@ -1020,7 +934,7 @@ cmd_op_label_print(struct cmd *cmd)
 			labels = NULL;
 		output_json(labels);
 	} else {
-		text = cmd_op_labels(op, "\n");
+		text = output_labels(op, "\n");
 		if (*text != '\0')
 			output_text(text, "");
 		free(text);

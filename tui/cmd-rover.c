@@ -98,48 +98,14 @@ cmd_rover_or_dash(const char *s)
 	return (s != NULL && *s != '\0' ? s : "-");
 }
 
-/* The strings of one or two arrays joined by sep, or NULL when none. */
-static char *
-cmd_rover_join(struct json_object *obj, const char *key1, const char *key2,
-    const char *sep)
-{
-	struct json_object	*array, *e;
-	const char		*keys[2] = { key1, key2 };
-	char			*out = NULL, *next;
-	size_t			 i, n, k;
-
-	for (k = 0; k < 2; k++) {
-		if (keys[k] == NULL ||
-		    !json_object_object_get_ex(obj, keys[k], &array) ||
-		    !json_object_is_type(array, json_type_array))
-			continue;
-		n = json_object_array_length(array);
-		for (i = 0; i < n; i++) {
-			e = json_object_array_get_idx(array, i);
-			if (!json_object_is_type(e, json_type_string))
-				continue;
-			next = xprintf("%s%s%s", out != NULL ? out : "",
-			    out != NULL ? sep : "", json_object_get_string(e));
-			free(out);
-			out = next;
-		}
-	}
-	return (out);
-}
-
 /* "12s ago", or "-" when never. */
 static char *
 cmd_rover_ago(const char *ts)
 {
-	int64_t	 then, now;
-	char	*span, *s;
+	char	*s;
 
-	if ((then = output_time(ts)) == -1)
-		return (xstrdup(cmd_rover_or_dash(ts)));
-	now = (int64_t)time(NULL);
-	span = output_span(now > then ? now - then : 0);
-	s = xprintf("%s ago", span);
-	free(span);
+	if ((s = output_ago(ts, (int64_t)time(NULL))) == NULL)
+		s = xstrdup(cmd_rover_or_dash(ts));
 	return (s);
 }
 
@@ -265,7 +231,7 @@ cmd_rover_list_exec(struct cmd *cmd)
 		    0), (long long)jsonx_int(r, "units", 0));
 		output_table_cell(t, s, NULL);
 		free(s);
-		s = cmd_rover_join(r, "tags", "auto_tags", ",");
+		s = output_tags(r, OUTPUT_TAGS_ALL, ",");
 		output_table_cell(t, cmd_rover_or_dash(s), NULL);
 		free(s);
 		output_table_cell(t, cmd_rover_or_dash(jsonx_str(r, "version")),
@@ -293,11 +259,11 @@ cmd_rover_show_print(struct json_object *r)
 	    0), (long long)jsonx_int(r, "units", 0));
 	output_field("units", s);
 	free(s);
-	s = cmd_rover_join(r, "tags", NULL, ", ");
-	output_field("tags", s);
+	s = output_tags(r, OUTPUT_TAGS_OWN, ", ");
+	output_field("tags", cmd_rover_or_dash(s));
 	free(s);
-	s = cmd_rover_join(r, "auto_tags", NULL, ", ");
-	output_field("auto tags", s);
+	s = output_tags(r, OUTPUT_TAGS_AUTO, ", ");
+	output_field("auto tags", cmd_rover_or_dash(s));
 	free(s);
 	output_field("version", jsonx_str(r, "version"));
 	output_field("host", jsonx_str(r, "host"));

@@ -172,14 +172,12 @@ cmd_run_duration(struct json_object *run)
 static double
 cmd_run_cost(struct json_object *run)
 {
-	struct json_object	*usage, *v;
+	struct json_object	*usage;
+	double			 usd;
 
-	if (!json_object_object_get_ex(run, "usage", &usage) ||
-	    !json_object_object_get_ex(usage, "cost_usd", &v) ||
-	    (!json_object_is_type(v, json_type_double) &&
-	    !json_object_is_type(v, json_type_int)))
+	if (!json_object_object_get_ex(run, "usage", &usage))
 		return (0);
-	return (json_object_get_double(v));
+	return ((usd = output_cost(usage)) > 0 ? usd : 0);
 }
 
 static char *
@@ -565,69 +563,6 @@ cmd_run_show_exec(struct cmd *cmd)
 	return (CMD_RETURN_NORMAL);
 }
 
-/* The text of a tool's output: a string, content blocks, or JSON. */
-static char *
-cmd_run_output_text(struct json_object *output)
-{
-	struct json_object	*block;
-	const char		*text;
-	char			*out = NULL, *next;
-	size_t			 i, n;
-
-	if (output == NULL)
-		return (xstrdup(""));
-	if (json_object_is_type(output, json_type_string))
-		return (xstrdup(json_object_get_string(output)));
-	if (json_object_is_type(output, json_type_array)) {
-		n = json_object_array_length(output);
-		for (i = 0; i < n; i++) {
-			block = json_object_array_get_idx(output, i);
-			if ((text = jsonx_str(block, "text")) == NULL)
-				continue;
-			next = xprintf("%s%s%s", out != NULL ? out : "",
-			    out != NULL ? "\n" : "", text);
-			free(out);
-			out = next;
-		}
-		if (out != NULL)
-			return (out);
-	}
-	return (xstrdup(jsonx_compact(output)));
-}
-
-/*
- * What a tool call was about, in a few words: the argument that says it
- * best (a command, a path, a pattern), else the arguments as JSON.
- */
-static char *
-cmd_run_tool_summary(struct json_object *input)
-{
-	static const char *const keys[] = {
-		"command", "cmd", "file_path", "path", "pattern", "url",
-		"query", "description", "prompt"
-	};
-	struct json_object	*v;
-	const char		*s;
-	size_t			 i;
-
-	if (input == NULL)
-		return (xstrdup(""));
-	if (json_object_is_type(input, json_type_string))
-		return (xstrdup(json_object_get_string(input)));
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		if (!json_object_object_get_ex(input, keys[i], &v))
-			continue;
-		if (json_object_is_type(v, json_type_string))
-			return (xstrdup(json_object_get_string(v)));
-		if (json_object_is_type(v, json_type_array)) {
-			/* An argv, as codex gives commands. */
-			s = jsonx_compact(v);
-			return (xstrdup(s));
-		}
-	}
-	return (xstrdup(jsonx_compact(input)));
-}
-
 /* One line for a tool call, cut to the terminal (or a fixed width). */
 static void
 cmd_run_print_tool(struct json_object *data)
@@ -640,9 +575,7 @@ cmd_run_print_tool(struct json_object *data)
 	name = cmd_run_or_dash(jsonx_str(data, "name"));
 	if (!json_object_object_get_ex(data, "input", &input))
 		input = NULL;
-	summary = cmd_run_tool_summary(input);
-	/* The first line of the summary is enough. */
-	summary[strcspn(summary, "\n")] = '\0';
+	summary = output_tool_input(input);
 	line = xprintf("%s %s%s%s", output_utf8() ? "\xe2\x86\x92" : "->",
 	    name, *summary != '\0' ? " " : "", summary);
 	if ((width = output_columns()) == 0)
@@ -668,7 +601,7 @@ cmd_run_print_result(struct json_object *data)
 		sgr = OUTPUT_SGR_ERROR;
 	if (!json_object_object_get_ex(data, "output", &output))
 		output = NULL;
-	text = cmd_run_output_text(output);
+	text = output_tool_output(output);
 	arrow = output_utf8() ? "\xe2\x86\x90 " : "<- ";
 	left = output_lines(text, arrow, "   ", sgr, CMD_RUN_RESULT_LINES);
 	if (left > 0) {
@@ -685,20 +618,14 @@ cmd_run_print_result(struct json_object *data)
 static void
 cmd_run_print_usage(struct json_object *data)
 {
-	struct json_object	*v;
-	char			*line, *cost = NULL;
+	char	*usage, *line;
 
-	if (json_object_object_get_ex(data, "cost_usd", &v) &&
-	    json_object_get_double(v) > 0)
-		cost = xprintf(", $%.4f", json_object_get_double(v));
-	line = xprintf("usage: %lld in, %lld out%s",
-	    (long long)jsonx_int(data, "input_tokens", 0),
-	    (long long)jsonx_int(data, "output_tokens", 0),
-	    cost != NULL ? cost : "");
+	usage = output_usage(data, ", ", 0);
+	line = xprintf("usage: %s", usage);
 	output_sgr(line, OUTPUT_SGR_DIM);
 	putchar('\n');
 	free(line);
-	free(cost);
+	free(usage);
 }
 
 /* One message, readable; a type this ufo does not know still shows. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "jsonx.h"
 #include "output.h"
 #include "xmalloc.h"
 
@@ -340,6 +341,99 @@ output_span(int64_t secs)
 	return (xprintf("%lldd", (long long)(secs / 86400)));
 }
 
+double
+output_cost(struct json_object *usage)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(usage, "cost_usd", &v) ||
+	    (!json_object_is_type(v, json_type_double) &&
+	    !json_object_is_type(v, json_type_int)))
+		return (-1);
+	return (json_object_get_double(v));
+}
+
+char *
+output_usage(struct json_object *usage, const char *sep, int cached)
+{
+	char	*s, *next;
+
+	s = xprintf("%lld in%s%lld out",
+	    (long long)jsonx_int(usage, "input_tokens", 0), sep,
+	    (long long)jsonx_int(usage, "output_tokens", 0));
+	if (cached) {
+		next = xprintf("%s%s%lld cached", s, sep,
+		    (long long)jsonx_int(usage, "cache_read_tokens", 0));
+		free(s);
+		s = next;
+	}
+	if (output_cost(usage) >= 0) {
+		next = xprintf("%s%s$%.4f", s, sep, output_cost(usage));
+		free(s);
+		s = next;
+	}
+	return (s);
+}
+
+char *
+output_tool_input(struct json_object *input)
+{
+	static const char *const keys[] = {
+		"command", "cmd", "file_path", "path", "pattern", "url",
+		"query", "description", "prompt"
+	};
+	struct json_object	*v;
+	char			*s = NULL;
+	size_t			 i;
+
+	if (input == NULL)
+		return (xstrdup(""));
+	if (json_object_is_type(input, json_type_string))
+		s = xstrdup(json_object_get_string(input));
+	for (i = 0; s == NULL && i < sizeof keys / sizeof keys[0]; i++) {
+		if (!json_object_object_get_ex(input, keys[i], &v))
+			continue;
+		if (json_object_is_type(v, json_type_string))
+			s = xstrdup(json_object_get_string(v));
+		else if (json_object_is_type(v, json_type_array))
+			/* An argv, as codex gives commands. */
+			s = xstrdup(jsonx_compact(v));
+	}
+	if (s == NULL)
+		s = xstrdup(jsonx_compact(input));
+	s[strcspn(s, "\n")] = '\0';
+	return (s);
+}
+
+char *
+output_tool_output(struct json_object *result)
+{
+	struct json_object	*block;
+	const char		*text;
+	char			*out = NULL, *next;
+	size_t			 i, n;
+
+	if (result == NULL)
+		return (xstrdup(""));
+	if (json_object_is_type(result, json_type_string))
+		return (xstrdup(json_object_get_string(result)));
+	if (json_object_is_type(result, json_type_array)) {
+		n = json_object_array_length(result);
+		for (i = 0; i < n; i++) {
+			block = json_object_array_get_idx(result, i);
+			if ((text = jsonx_str(block, "text")) == NULL)
+				continue;
+			next = xprintf("%s%s%s", out != NULL ? out : "",
+			    out != NULL ? "\n" : "", text);
+			free(out);
+			out = next;
+		}
+		if (out != NULL)
+			return (out);
+	}
+	return (xstrdup(jsonx_compact(result)));
+}
+
 void
 output_field(const char *name, const char *value)
 {
@@ -585,4 +679,85 @@ output_table_free(struct output_table *t)
 	}
 	free(t->rows);
 	free(t);
+}
+
+/*
+ * Appends to out the strings of obj[key] that are wanted, each after sep:
+ * all when prefix is NULL, else those without it (want 0) or, with it cut
+ * off, those with it (want 1).
+ */
+static char *
+output_join(char *out, struct json_object *obj, const char *key,
+    const char *sep, const char *prefix, int want)
+{
+	struct json_object	*array, *e;
+	const char		*s;
+	char			*next;
+	size_t			 i, n, plen = prefix != NULL ? strlen(prefix) : 0;
+
+	if (!json_object_object_get_ex(obj, key, &array) ||
+	    !json_object_is_type(array, json_type_array))
+		return (out);
+	n = json_object_array_length(array);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(array, i);
+		if (!json_object_is_type(e, json_type_string))
+			continue;
+		s = json_object_get_string(e);
+		if (prefix != NULL) {
+			if ((strncmp(s, prefix, plen) == 0) != want)
+				continue;
+			if (want)
+				s += plen;
+		}
+		next = xprintf("%s%s%s", out, *out != '\0' ? sep : "", s);
+		free(out);
+		out = next;
+	}
+	return (out);
+}
+
+char *
+output_labels(struct json_object *op, const char *sep)
+{
+	return (output_join(xstrdup(""), op, "labels", sep, NULL, 0));
+}
+
+char *
+output_tags(struct json_object *rover, enum output_tags which,
+    const char *sep)
+{
+	static const char *const pilot = "pilot:";
+	char			*out = xstrdup("");
+
+	switch (which) {
+	case OUTPUT_TAGS_OWN:
+		return (output_join(out, rover, "tags", sep, NULL, 0));
+	case OUTPUT_TAGS_AUTO:
+		return (output_join(out, rover, "auto_tags", sep, NULL, 0));
+	case OUTPUT_TAGS_PLAIN:
+	case OUTPUT_TAGS_PILOTS:
+		out = output_join(out, rover, "tags", sep, pilot,
+		    which == OUTPUT_TAGS_PILOTS);
+		return (output_join(out, rover, "auto_tags", sep, pilot,
+		    which == OUTPUT_TAGS_PILOTS));
+	case OUTPUT_TAGS_ALL:
+	default:
+		out = output_join(out, rover, "tags", sep, NULL, 0);
+		return (output_join(out, rover, "auto_tags", sep, NULL, 0));
+	}
+}
+
+char *
+output_ago(const char *ts, int64_t now)
+{
+	int64_t	 then;
+	char	*span, *s;
+
+	if ((then = output_time(ts)) == -1)
+		return (NULL);
+	span = output_span(now > then ? now - then : 0);
+	s = xprintf("%s ago", span);
+	free(span);
+	return (s);
 }

@@ -62,6 +62,21 @@ int64_t		 output_time(const char *);
 /* A span of seconds, short: "45s", "3m05s", "12m", "2h05m", "3d". */
 char		*output_span(int64_t);
 
+/* The cost in USD of a usage object, or -1 when it says none. */
+double		 output_cost(struct json_object *);
+/*
+ * The tokens and cost of a usage object ("12 in, 3 out, 40 cached,
+ * $0.0123"), the parts joined by sep, the cached tokens when asked for.
+ */
+char		*output_usage(struct json_object *, const char *, int);
+/*
+ * What a tool call was about, on one line: the argument that says it
+ * best (a command, a path, a pattern), else the arguments as JSON.
+ */
+char		*output_tool_input(struct json_object *);
+/* The text of a tool's output: a string, content blocks, or JSON. */
+char		*output_tool_output(struct json_object *);
+
 /* "name:" padded, then the value ("-" when NULL). */
 void		 output_field(const char *, const char *);
 /* The same with the value in colour. */
@@ -81,5 +96,21 @@ void		 output_table_cell(struct output_table *, const char *,
 		     const char *);
 void		 output_table_print(struct output_table *);
 void		 output_table_free(struct output_table *);
+
+/* An operation's labels joined by sep ("" when it has none). */
+char		*output_labels(struct json_object *, const char *);
+/* Which of a rover's tags output_tags gives. */
+enum output_tags {
+	OUTPUT_TAGS_ALL,	/* its own, then the automatic ones */
+	OUTPUT_TAGS_OWN,
+	OUTPUT_TAGS_AUTO,
+	OUTPUT_TAGS_PLAIN,	/* all but the pilot:KIND ones */
+	OUTPUT_TAGS_PILOTS	/* the KIND of each pilot:KIND */
+};
+/* A rover's tags joined by sep ("" when it has none). */
+char		*output_tags(struct json_object *, enum output_tags,
+		     const char *);
+/* "12s ago" at now (seconds since the epoch); NULL when ts is no time. */
+char		*output_ago(const char *, int64_t);
 
 #endif

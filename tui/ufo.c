@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "output.h"
+#include "tui.h"
 #include "xmalloc.h"
 
 static enum cmd_retval	ufo_help_exec(struct cmd *);
@@ -324,6 +325,18 @@ ufo_board(struct client *client, int json)
 	return (CMD_RETURN_NORMAL);
 }
 
+/* `ufo` on a terminal: the board itself. */
+static enum cmd_retval
+ufo_tui(struct client *client, const struct conf *conf)
+{
+	struct ufo_error	 err;
+
+	err_clear(&err);
+	if (tui_main(client, conf, &err) == -1)
+		return (cmd_fail(&err));
+	return (CMD_RETURN_NORMAL);
+}
+
 static int
 ufo_options_parse(int argc, char **argv)
 {
@@ -449,7 +462,10 @@ main(int argc, char **argv)
 		return (CMD_RETURN_ERROR);
 	}
 	client = client_create(&cf);
-	if (entry == NULL)
+	if (entry == NULL && !ufo_options.json && isatty(STDIN_FILENO) &&
+	    isatty(STDOUT_FILENO))
+		retval = ufo_tui(client, &conf);
+	else if (entry == NULL)
 		retval = ufo_board(client, ufo_options.json);
 	else {
 		cmd.client = client;

@@ -797,10 +797,19 @@ t_dispatch(void)
 	    "sent to the member");
 	if (items_len(list) == 1) {
 		struct json_object	*g;
+		int64_t			 seen = store_event_last(e.s);
 
 		ok(store_signal_read(e.s, &e.a, str_at(item(list, 0), "id"),
 		    &g, &err) == 0 && jsonx_str(g, "read_at") != NULL,
 		    "signal read");
+		json_object_put(g);
+		is_str(event_kinds(&e, seen), "signal.read",
+		    "reading is announced");
+		seen = store_event_last(e.s);
+		ok(store_signal_read(e.s, &e.a, str_at(item(list, 0), "id"),
+		    &g, &err) == 0 && jsonx_str(g, "read_at") != NULL &&
+		    store_event_last(e.s) == seen,
+		    "reading again: the same answer, no new event");
 		json_object_put(g);
 	}
 	json_object_put(list);
