@@ -1,9 +1,12 @@
 /*
- * ufo-bench: the dispatch benchmark of DESIGN §9. It starts a private ufod
- * on a temp dir and drives it over its Unix socket with simulated rovers
- * speaking the real protocol, then prints full run lifecycles a second,
- * claim wake-up latency, claim latency against queue depth, and ufod's
- * resident memory with thousands of parked claims.
+ * ufo-bench: the benchmark of DESIGN §9. It starts a private ufod on a temp
+ * dir and drives it over its Unix socket with simulated rovers speaking the
+ * real protocol, then prints full run lifecycles a second, claim wake-up
+ * latency, claim latency against queue depth, and ufod's resident memory
+ * with thousands of parked claims. For the board it runs tui/ufo on a
+ * pseudo-terminal of its own over thousands of operations and reads the
+ * timings the board writes to UFO_BOARD_LOG: first paint, all pages
+ * loaded, and the repaint of each change it makes through the API.
  *
  * It speaks HTTP/1.1 itself instead of going through libcurl: one keep-alive
  * connection per simulated rover, each request written in one piece, each
@@ -12,6 +15,8 @@
  * 10,000 connections driven by one epoll loop.
  */
 #include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,7 +34,9 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pty.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -63,23 +70,38 @@
 #define BENCH_FD_SPARE		512	/* descriptors beyond the idle claims */
 #define BENCH_HEADER_MAX	65536
 #define BENCH_EXAMPLES		5	/* discrepancies shown of each kind */
+#define BENCH_BOARD_RUNS	3	/* fresh boards timed to their first paint */
+#define BENCH_BOARD_COLS	160	/* the board's terminal */
+#define BENCH_BOARD_ROWS	48
+#define BENCH_BOARD_HOT		100	/* changes touch the first operations */
+#define BENCH_PAINT_MS		30000	/* the first paint must come by then */
+#define BENCH_LOAD_MS		120000	/* every page loaded by then */
+#define BENCH_REPAINT_MS	5000	/* a change repainted by then */
+#define BENCH_SETTLE_CHANGE_MS	20	/* after a change's repaint */
+#define BENCH_QUIT_MS		5000	/* Q must end the board by then */
+#define BENCH_FIRST_BUDGET_MS	100	/* DESIGN §9, with 10,000 operations */
+#define BENCH_UPDATE_BUDGET_MS	10
 
 #define NS_PER_MS		1000000ULL
 
 extern char **environ;
 
 static const char *const bench_phase_names[] = {
-	"lifecycle", "wake", "depth", "idle"
+	"lifecycle", "wake", "depth", "idle", "board"
 };
-#define BENCH_NPHASES	4
+#define BENCH_NPHASES	5
+#define PHASE_BOARD	4
 
 static struct {
 	char		*ufod;
+	char		*ufo;
 	unsigned	 rovers;
 	unsigned	 runs;
 	unsigned	 wake;
 	unsigned	 deep;
 	unsigned	 idle;
+	unsigned	 board_ops;
+	unsigned	 board_changes;
 	int		 only;		/* a phase, or -1 for all */
 	int		 keep;
 } opt = {
@@ -88,6 +110,8 @@ static struct {
 	.wake = 200,
 	.deep = 100000,
 	.idle = 10000,
+	.board_ops = 10000,
+	.board_changes = 100,
 	.only = -1,
 };
 
@@ -97,6 +121,7 @@ static struct {
 	char		*db;
 	char		*log;
 	pid_t		 pid;		/* ufod, 0 once reaped */
+	pid_t		 ufo;		/* the board's ufo, 0 once reaped */
 	int		 failed;	/* show ufod's log at exit */
 	pthread_mutex_t	 exit_lock;
 	sigset_t	 sigs;
@@ -124,9 +149,13 @@ struct samples {
 	size_t		 size;
 };
 
-/* Operations created in parallel, each queueing a run for pilot:shell. */
+/*
+ * Operations created in parallel, each queueing a run for pilot:shell
+ * unless body makes them otherwise.
+ */
 struct creators {
 	const char		*title;
+	char			*(*body)(const char *, size_t);
 	size_t			 total;
 	size_t			 next;
 	char			**codes;	/* by index; NULL: not kept */
@@ -202,8 +231,9 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: ufo-bench [-h] [--rovers R] [--runs M] [--wake K] "
 	    "[--deep D] [--idle N]\n"
-	    "                 [--only lifecycle|wake|depth|idle] [--keep] "
-	    "[--ufod PATH]\n");
+	    "                 [--board-ops N] [--board-changes K] "
+	    "[--only lifecycle|wake|depth|idle|board]\n"
+	    "                 [--keep] [--ufod PATH] [--ufo PATH]\n");
 }
 
 static uint64_t
@@ -332,7 +362,42 @@ bench_unlink(const char *path, const struct stat *sb, int flag,
 	return (0);
 }
 
-/* Stops ufod (TERM, then KILL) and removes the temp dir unless --keep. */
+/* A signal to the board's ufo and its process group (its session). */
+static void
+bench_kill_ufo(int sig)
+{
+	if (kill(-bench.ufo, sig) == -1)
+		kill(bench.ufo, sig);	/* before its setsid */
+}
+
+/* Stops the board's ufo, if one runs: TERM (it quits on it), then KILL. */
+static void
+bench_stop_ufo(void)
+{
+	uint64_t	 deadline;
+	pid_t		 r;
+	int		 status;
+
+	if (bench.ufo <= 0)
+		return;
+	if (waitpid(bench.ufo, &status, WNOHANG) == 0) {
+		bench_kill_ufo(SIGTERM);
+		deadline = bench_now() + 2000 * NS_PER_MS;
+		while ((r = waitpid(bench.ufo, &status, WNOHANG)) == 0 &&
+		    bench_now() < deadline)
+			bench_sleep_ms(5);
+		if (r == 0) {
+			bench_kill_ufo(SIGKILL);
+			waitpid(bench.ufo, &status, 0);
+		}
+	}
+	bench.ufo = 0;
+}
+
+/*
+ * Stops the board's ufo and ufod (TERM, then KILL) and removes the temp dir
+ * unless --keep.
+ */
 static void
 bench_cleanup(void)
 {
@@ -340,6 +405,7 @@ bench_cleanup(void)
 	pid_t		 r;
 	int		 status;
 
+	bench_stop_ufo();
 	if (bench.pid > 0) {
 		r = waitpid(bench.pid, &status, WNOHANG);
 		if (r == bench.pid) {
@@ -901,8 +967,9 @@ bench_str(struct json_object *o, const char *key, const char *what)
 
 /* --- ufod --- */
 
+/* A program of the build tree, relative to the bench: "src/ufod". */
 static char *
-bench_default_ufod(void)
+bench_default_path(const char *rel)
 {
 	char	 exe[PATH_MAX], *slash;
 	ssize_t	 n;
@@ -912,7 +979,7 @@ bench_default_ufod(void)
 	exe[n] = '\0';
 	if ((slash = strrchr(exe, '/')) != NULL)
 		*slash = '\0';
-	return (xprintf("%s/../src/ufod", exe));
+	return (xprintf("%s/../%s", exe, rel));
 }
 
 static void
@@ -1262,7 +1329,8 @@ bench_creator(void *arg)
 		i = __atomic_fetch_add(&cs->next, 1, __ATOMIC_RELAXED);
 		if (i >= cs->total)
 			break;
-		body = bench_create_body(cs->title, i + 1);
+		body = cs->body != NULL ? cs->body(cs->title, i + 1) :
+		    bench_create_body(cs->title, i + 1);
 		t0 = bench_now();
 		json = bench_call(&c->h, "POST", "/operations", body, 201);
 		samples_add(&c->s, bench_now() - t0);
@@ -2246,6 +2314,775 @@ phase_idle(struct http *owner, unsigned n)
 	return (answered > 0 ? -1 : 0);
 }
 
+/* --- The board --- */
+
+static const char *const board_statuses[] = {
+	"backlog", "todo", "in_progress", "in_review", "done", "blocked",
+	"cancelled"
+};
+#define BOARD_NSTATUS	7
+
+/* How a real board spreads, in twentieths: mostly backlog and todo. */
+static const int board_spread[20] = {
+	0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4, 4, 5, 6
+};
+
+static const char *const board_labels[] = {
+	"bug", "feature", "ui", "api", "store", "docs", "perf", "rover"
+};
+#define BOARD_NLABELS	8
+
+/* Titles of all lengths, some with wide and multibyte characters. */
+static const char *const board_titles[] = {
+	"Fix the flaky reconnect of the change feed",
+	"Add --json to ufo run list",
+	"Speed up the board’s first paint",
+	"Document enrolling a remote rover",
+	"Claim latency grows with the queue — investigate",
+	"Show the diff of a run in review",
+	"Rename “crew” to “squad” everywhere",
+	"Retry a failed run with another pilot",
+	"Archive done operations after 30 days",
+	"Crash when a very long title wraps past the edge of its card and "
+	    "keeps going for a while",
+	"Labels with ümlauts and emoji 🚀",
+	"Keep the cursor on the card after a move",
+};
+#define BOARD_NTITLES	(sizeof board_titles / sizeof board_titles[0])
+
+static const char *const board_change_names[] = {
+	"create", "move", "title", "labels"
+};
+#define BOARD_NCHANGES	4
+
+/* Operation n of the board: its status, priority and labels vary with n. */
+static char *
+board_op_body(const char *title, size_t n)
+{
+	const char	*l1, *l2;
+	char		 labels[64];
+	size_t		 k = n - 1;
+
+	l1 = board_labels[k % BOARD_NLABELS];
+	l2 = board_labels[(k / BOARD_NLABELS + 3) % BOARD_NLABELS];
+	if (k % 3 == 0)
+		snprintf(labels, sizeof labels, "[]");
+	else if (k % 5 == 0 && l1 != l2)
+		snprintf(labels, sizeof labels, "[\"%s\",\"%s\"]", l1, l2);
+	else
+		snprintf(labels, sizeof labels, "[\"%s\"]", l1);
+	return (xprintf("{\"mission\":\"UFO\",\"title\":\"%s (%s %zu)\","
+	    "\"body\":\"Made by ufo-bench for the board. What to change, "
+	    "where,\\nand how to check it, in a few lines as real ones "
+	    "have.\",\"status\":\"%s\",\"priority\":%zu,\"labels\":%s}",
+	    board_titles[k % BOARD_NTITLES], title, n,
+	    board_statuses[board_spread[k % 20]], (k * 7) % 5, labels));
+}
+
+/* One ufo on a pseudo-terminal of its own, and what its log said. */
+struct board {
+	pid_t		 pid;
+	int		 master;
+	int		 logfd;		/* reads UFO_BOARD_LOG */
+	int		 ino;		/* inotify on it, or -1 */
+	char		*logpath;
+	char		 line[256];
+	size_t		 linelen;
+	pthread_t	 drainer;
+	int		 drainer_on;
+	int		 stop;		/* tells the drainer to finish */
+	uint64_t	 drained;	/* bytes the board wrote on its terminal */
+	char		 tail[4096];	/* the last of them, a ring */
+	size_t		 tailpos;
+	uint64_t	 started;	/* the fork, by the bench's clock */
+	double		 first;		/* "paint first", ms; -1 until read */
+	double		 load;		/* "load all", ms; -1 until read */
+	uint64_t	 first_seen;	/* when the bench read it */
+	uint64_t	 update_seen;	/* when the last "paint update" was read */
+	struct samples	 updates;	/* every "paint update", ns */
+	int		 exited;
+	int		 status;	/* waitpid's, once exited */
+};
+
+enum { BOARD_FIRST, BOARD_LOAD, BOARD_UPDATES };
+
+/*
+ * Reads the board's terminal all along: a board whose output nobody reads
+ * blocks in its next paint. Keeps the end of it to show on a failure.
+ */
+static void *
+board_drain(void *arg)
+{
+	struct board	*b = arg;
+	struct pollfd	 pfd;
+	char		 buf[65536];
+	ssize_t		 n, i;
+	int		 stopping, r;
+
+	pfd.fd = b->master;
+	pfd.events = POLLIN;
+	for (;;) {
+		stopping = __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE);
+		if ((r = poll(&pfd, 1, stopping ? 0 : 100)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (r == 0) {
+			if (stopping)
+				break;
+			continue;
+		}
+		n = read(b->master, buf, sizeof buf);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;	/* EIO: the terminal has no one left */
+		for (i = 0; i < n; i++)
+			b->tail[b->tailpos++ % sizeof b->tail] = buf[i];
+		__atomic_add_fetch(&b->drained, (uint64_t)n, __ATOMIC_RELAXED);
+	}
+	return (NULL);
+}
+
+/* The end of what the board wrote, without its escape sequences. */
+static void
+board_show_tail(struct board *b)
+{
+	char		 out[sizeof b->tail + 1];
+	size_t		 i, n = 0, len, skip;
+	unsigned char	 c;
+	int		 esc = 0;
+
+	len = b->tailpos < sizeof b->tail ? b->tailpos : sizeof b->tail;
+	for (i = b->tailpos - len; i < b->tailpos; i++) {
+		c = (unsigned char)b->tail[i % sizeof b->tail];
+		switch (esc) {
+		case 1:		/* after ESC */
+			esc = c == '[' ? 2 : c == ']' ? 3 :
+			    (c == '(' || c == ')') ? 4 : 0;
+			continue;
+		case 2:		/* CSI: up to its final byte */
+			if (c >= 0x40 && c <= 0x7e)
+				esc = 0;
+			continue;
+		case 3:		/* OSC: up to BEL or ESC */
+			if (c == 0x07)
+				esc = 0;
+			else if (c == 0x1b)
+				esc = 1;
+			continue;
+		case 4:		/* a charset's name */
+			esc = 0;
+			continue;
+		}
+		if (c == 0x1b)
+			esc = 1;
+		else if (c == '\n' || (c >= 0x20 && c != 0x7f))
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	while (n > 0 && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
+	skip = n > 800 ? n - 800 : 0;
+	if (n > 0)
+		fprintf(stderr, "ufo-bench: the end of the board's terminal "
+		    "(%llu bytes in all):\n%s%s\n", (unsigned long long)
+		    b->drained, skip > 0 ? "…" : "", out + skip);
+	else
+		fprintf(stderr, "ufo-bench: the board wrote nothing to show "
+		    "on its terminal (%llu bytes in all)\n",
+		    (unsigned long long)b->drained);
+}
+
+/* A line of UFO_BOARD_LOG. */
+static void
+board_line(struct board *b, const char *line)
+{
+	double	 ms;
+
+	if (sscanf(line, "paint first %lf", &ms) == 1) {
+		if (b->first < 0) {
+			b->first = ms;
+			b->first_seen = bench_now();
+		}
+	} else if (sscanf(line, "paint update %lf", &ms) == 1) {
+		samples_add(&b->updates, (uint64_t)(ms * 1e6));
+		b->update_seen = bench_now();
+	} else if (sscanf(line, "load all %lf", &ms) == 1) {
+		if (b->load < 0)
+			b->load = ms;
+	}
+}
+
+/* Reads what the board added to its log since the last time. */
+static void
+board_read(struct board *b)
+{
+	char	 buf[4096];
+	ssize_t	 n, i;
+
+	for (;;) {
+		n = read(b->logfd, buf, sizeof buf);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			bench_fatal("%s", b->logpath);
+		if (n == 0)
+			return;
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (b->linelen < sizeof b->line - 1)
+					b->line[b->linelen++] = buf[i];
+				continue;
+			}
+			b->line[b->linelen] = '\0';
+			board_line(b, b->line);
+			b->linelen = 0;
+		}
+	}
+}
+
+/* 1 once the board's ufo has exited (and is reaped). */
+static int
+board_reap(struct board *b)
+{
+	if (b->exited)
+		return (1);
+	if (waitpid(b->pid, &b->status, WNOHANG) != b->pid)
+		return (0);
+	b->exited = 1;
+	bench.ufo = 0;
+	return (1);
+}
+
+static int
+board_has(const struct board *b, int what, size_t n)
+{
+	switch (what) {
+	case BOARD_FIRST:
+		return (b->first >= 0);
+	case BOARD_LOAD:
+		return (b->load >= 0);
+	default:
+		return (b->updates.n >= n);
+	}
+}
+
+/*
+ * Waits for a line of the board's log (for BOARD_UPDATES, until there are
+ * n "paint update" lines in all): -1 if ufo ended or time ran out first.
+ */
+static int
+board_wait(struct board *b, int what, size_t n, unsigned ms)
+{
+	struct pollfd	 pfd;
+	char		 ev[4096];
+	uint64_t	 deadline;
+
+	deadline = bench_now() + (uint64_t)ms * NS_PER_MS;
+	for (;;) {
+		board_read(b);
+		if (board_has(b, what, n))
+			return (0);
+		if (board_reap(b)) {
+			board_read(b);
+			return (board_has(b, what, n) ? 0 : -1);
+		}
+		if (bench_now() >= deadline)
+			return (-1);
+		if (b->ino == -1) {
+			bench_sleep_ms(1);
+			continue;
+		}
+		/* Woken by the board's write; the timeout checks on ufo. */
+		pfd.fd = b->ino;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 10) > 0) {
+			while (read(b->ino, ev, sizeof ev) > 0)
+				/* nothing */;
+		}
+	}
+}
+
+static int
+board_env_ours(const char *e)
+{
+	static const char *const names[] = {
+		"HOME=", "XDG_", "UFO_", "UFOD=", "TERM=", "LANG=",
+		"LANGUAGE=", "LC_", "COLUMNS=", "LINES=", "NO_COLOR="
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strncmp(e, names[i], strlen(names[i])) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * The board's environment: the bench's ufod, a fresh HOME (no one's
+ * ufo.conf), a 256-colour terminal and a UTF-8 locale. UFOD names nothing,
+ * so that a board which cannot reach the bench's ufod fails rather than
+ * start one of its own.
+ */
+static char **
+board_env(const char *logpath)
+{
+	char	**env;
+	size_t	 n, i, j;
+
+	for (n = 0; environ[n] != NULL; n++)
+		/* nothing */;
+	env = xcalloc(n + 11, sizeof *env);
+	for (i = j = 0; i < n; i++) {
+		if (!board_env_ours(environ[i]))
+			env[j++] = xstrdup(environ[i]);
+	}
+	env[j++] = xprintf("HOME=%s", bench.dir);
+	env[j++] = xprintf("XDG_CONFIG_HOME=%s/.config", bench.dir);
+	env[j++] = xprintf("XDG_DATA_HOME=%s/.local/share", bench.dir);
+	env[j++] = xprintf("XDG_RUNTIME_DIR=%s/xdg-run", bench.dir);
+	env[j++] = xprintf("UFO_SOCKET=%s", bench.sock);
+	env[j++] = xprintf("UFO_BOARD_LOG=%s", logpath);
+	env[j++] = xprintf("UFOD=%s/no-such-ufod", bench.dir);
+	env[j++] = xstrdup("TERM=xterm-256color");
+	env[j++] = xstrdup("LANG=C.UTF-8");
+	return (env);
+}
+
+/*
+ * Starts `ufo` (the board) on a new pseudo-terminal of 160x48 as the
+ * session leader with it as its controlling terminal, as a terminal
+ * emulator does; on Linux it also dies with the bench.
+ */
+static void
+board_start(struct board *b, unsigned run)
+{
+	struct winsize	 ws;
+	char		**env, *argv[2];
+	sigset_t	 none;
+	size_t		 i;
+	pid_t		 pid;
+	int		 slave;
+
+	memset(b, 0, sizeof *b);
+	b->master = b->logfd = b->ino = -1;
+	b->first = b->load = -1;
+	b->logpath = xprintf("%s/board-%u.log", bench.dir, run);
+	if ((b->logfd = open(b->logpath, O_RDWR | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600)) == -1)
+		bench_fatal("%s", b->logpath);
+	if ((b->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) != -1 &&
+	    inotify_add_watch(b->ino, b->logpath, IN_MODIFY) == -1) {
+		close(b->ino);
+		b->ino = -1;
+	}
+	env = board_env(b->logpath);
+	argv[0] = opt.ufo;
+	argv[1] = NULL;
+	if (sigemptyset(&none) == -1)
+		bench_fatal("sigemptyset");
+
+	if (openpty(&b->master, &slave, NULL, NULL, NULL) == -1)
+		bench_fatal("openpty");
+	memset(&ws, 0, sizeof ws);
+	ws.ws_col = BENCH_BOARD_COLS;
+	ws.ws_row = BENCH_BOARD_ROWS;
+	if (ioctl(b->master, TIOCSWINSZ, &ws) == -1)
+		bench_fatal("ioctl TIOCSWINSZ");
+	if (fcntl(b->master, F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(slave, F_SETFD, FD_CLOEXEC) == -1)
+		bench_fatal("fcntl");
+	b->started = bench_now();
+	switch (pid = fork()) {
+	case -1:
+		bench_fatal("fork");
+	case 0:
+		/* Only async-signal-safe calls from here to execve. */
+		if (sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
+		    setsid() == -1 ||
+		    ioctl(slave, TIOCSCTTY, 0) == -1 ||
+#ifdef __linux__
+		    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+#endif
+		    dup2(slave, STDIN_FILENO) == -1 ||
+		    dup2(slave, STDOUT_FILENO) == -1 ||
+		    dup2(slave, STDERR_FILENO) == -1)
+			_exit(127);
+		execve(opt.ufo, argv, env);
+		_exit(127);
+	}
+	bench.ufo = b->pid = pid;
+	close(slave);
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+	bench_thread(&b->drainer, board_drain, b);
+	b->drainer_on = 1;
+}
+
+/* How ufo ended, for a message. */
+static const char *
+board_how(const struct board *b, char *buf, size_t size)
+{
+	if (WIFSIGNALED(b->status))
+		snprintf(buf, size, "was killed by signal %d",
+		    WTERMSIG(b->status));
+	else
+		snprintf(buf, size, "exited with status %d",
+		    WEXITSTATUS(b->status));
+	return (buf);
+}
+
+/*
+ * Ends the board: with Q, as its user would, when quit is set; TERM, then
+ * KILL when it does not go or was not asked. Returns -1 (having said why)
+ * unless it quit on Q with status 0.
+ */
+static int
+board_stop(struct board *b, int quit)
+{
+	uint64_t	 deadline;
+	char		 how[64];
+	int		 rc = -1;
+
+	if (quit && !board_reap(b)) {
+		if (write(b->master, "Q", 1) != 1)
+			bench_out("board: FAILED: cannot type Q on the board's "
+			    "terminal: %s", strerror(errno));
+		deadline = bench_now() + BENCH_QUIT_MS * NS_PER_MS;
+		while (!board_reap(b) && bench_now() < deadline)
+			bench_sleep_ms(2);
+		if (!b->exited)
+			bench_out("board: FAILED: ufo did not quit on Q within "
+			    "%d s", BENCH_QUIT_MS / 1000);
+		else if (!WIFEXITED(b->status) || WEXITSTATUS(b->status) != 0)
+			bench_out("board: FAILED: ufo %s on Q", board_how(b, how,
+			    sizeof how));
+		else
+			rc = 0;
+	} else if (quit)
+		bench_out("board: FAILED: ufo %s before Q", board_how(b, how,
+		    sizeof how));
+	if (!b->exited)
+		bench_stop_ufo();
+	b->exited = 1;
+	if (b->drainer_on) {
+		__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+		bench_join(b->drainer);
+		b->drainer_on = 0;
+	}
+	if (rc == -1)
+		board_show_tail(b);
+	return (rc);
+}
+
+static void
+board_free(struct board *b)
+{
+	if (b->master != -1)
+		close(b->master);
+	if (b->logfd != -1)
+		close(b->logfd);
+	if (b->ino != -1)
+		close(b->ino);
+	free(b->logpath);
+	samples_free(&b->updates);
+	memset(b, 0, sizeof *b);
+}
+
+/* A measurement failed: says so, stops the board and shows its end. */
+static int
+board_fail(struct board *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+board_fail(struct board *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512], how[64];
+
+	/*
+	 * The bench is ending (a signal, a failure elsewhere) and stopped
+	 * the board itself: nothing to add; the exit lock's holder ends the
+	 * process.
+	 */
+	if (pthread_mutex_trylock(&bench.exit_lock) != 0) {
+		pthread_mutex_lock(&bench.exit_lock);
+		_exit(1);
+	}
+	pthread_mutex_unlock(&bench.exit_lock);
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (b->exited || board_reap(b))
+		bench_out("board: FAILED: %s (ufo %s)", msg, board_how(b, how,
+		    sizeof how));
+	else
+		bench_out("board: FAILED: %s", msg);
+	board_stop(b, 0);
+	board_free(b);
+	return (-1);
+}
+
+/*
+ * The operations the changes touch, the first created (at the top of their
+ * columns), and what they are now: ufod announces no move to the column an
+ * operation is in, nor a label it has already.
+ */
+struct board_hot {
+	char		**codes;
+	size_t		 n;
+	int		 status[BENCH_BOARD_HOT];
+	int		 triage[BENCH_BOARD_HOT];	/* has the label */
+};
+
+/*
+ * Change k through the API, as someone else at work would: a new
+ * operation, a move to another column, a new title, a label added or
+ * taken off.
+ */
+static void
+board_change(struct http *owner, unsigned k, struct board_hot *hot)
+{
+	struct json_object	*json;
+	size_t			 h = ((size_t)k * 13) % hot->n;
+	const char		*code = hot->codes[h];
+	char			*path = NULL, *body;
+	unsigned		 round = k / BOARD_NCHANGES;
+
+	switch (k % BOARD_NCHANGES) {
+	case 0:
+		body = board_op_body("board change", (size_t)opt.board_ops +
+		    k + 1);
+		json = bench_call(owner, "POST", "/operations", body, 201);
+		break;
+	case 1:
+		path = xprintf("/operations/%s/move", code);
+		hot->status[h] = (hot->status[h] + 1 + (int)(round %
+		    (BOARD_NSTATUS - 1))) % BOARD_NSTATUS;
+		body = xprintf("{\"status\":\"%s\"}",
+		    board_statuses[hot->status[h]]);
+		json = bench_call(owner, "POST", path, body, 200);
+		break;
+	case 2:
+		path = xprintf("/operations/%s", code);
+		body = xprintf("{\"title\":\"%s (edited %u)\"}",
+		    board_titles[round % BOARD_NTITLES], k + 1);
+		json = bench_call(owner, "PATCH", path, body, 200);
+		break;
+	default:
+		path = xprintf("/operations/%s/labels", code);
+		body = xprintf("{\"%s\":[\"triage\"]}", hot->triage[h] ?
+		    "remove" : "add");
+		hot->triage[h] = !hot->triage[h];
+		json = bench_call(owner, "POST", path, body, 200);
+		break;
+	}
+	json_object_put(json);
+	free(path);
+	free(body);
+}
+
+/*
+ * The changes, one at a time: each waits for the board's repaint of it.
+ * Returns -1 when one is not repainted in time.
+ */
+static int
+board_changes(struct board *b, struct http *owner, char **codes)
+{
+	struct samples	 repaint = { 0 }, e2e = { 0 };
+	struct samples	 kinds[BOARD_NCHANGES];
+	struct board_hot hot;
+	uint64_t	 t0;
+	size_t		 base, before, i;
+	unsigned	 k;
+	char		 line[512];
+	size_t		 len;
+	double		 p99, max;
+	int		 kind;
+
+	memset(kinds, 0, sizeof kinds);
+	memset(&hot, 0, sizeof hot);
+	hot.codes = codes;
+	hot.n = opt.board_ops < BENCH_BOARD_HOT ? opt.board_ops :
+	    BENCH_BOARD_HOT;
+	for (i = 0; i < hot.n; i++)
+		hot.status[i] = board_spread[i % 20];
+	board_read(b);
+	base = b->updates.n;
+	for (k = 0; k < opt.board_changes; k++) {
+		kind = (int)(k % BOARD_NCHANGES);
+		board_read(b);
+		before = b->updates.n;
+		t0 = bench_now();
+		board_change(owner, k, &hot);
+		if (board_wait(b, BOARD_UPDATES, before + 1,
+		    BENCH_REPAINT_MS) == -1) {
+			samples_free(&repaint);
+			samples_free(&e2e);
+			for (i = 0; i < BOARD_NCHANGES; i++)
+				samples_free(&kinds[i]);
+			if (b->exited)
+				return (board_fail(b, "change %u of %u (%s) "
+				    "was not repainted", k + 1,
+				    opt.board_changes,
+				    board_change_names[kind]));
+			return (board_fail(b, "change %u of %u (%s) was not "
+			    "repainted within %d s", k + 1, opt.board_changes,
+			    board_change_names[kind], BENCH_REPAINT_MS / 1000));
+		}
+		samples_add(&e2e, b->update_seen - t0);
+		samples_add(&kinds[kind], b->updates.v[before]);
+		/* A change of several events may paint more than once. */
+		bench_sleep_ms(BENCH_SETTLE_CHANGE_MS);
+		board_read(b);
+	}
+	for (i = base; i < b->updates.n; i++)
+		samples_add(&repaint, b->updates.v[i]);
+
+	p99 = samples_ms(&repaint, 99);
+	max = samples_ms(&repaint, 100);
+	bench_out("board: live updates: %u changes through the API, %zu "
+	    "repaints: p50 %.2f ms, p99 %.2f ms, max %.2f ms from the feed "
+	    "event to the repaint done (budget %d ms: %s)", opt.board_changes,
+	    repaint.n, samples_ms(&repaint, 50), p99, max,
+	    BENCH_UPDATE_BUDGET_MS, max <= BENCH_UPDATE_BUDGET_MS ? "within" :
+	    p99 <= BENCH_UPDATE_BUDGET_MS ? "p99 within, max OVER" : "OVER");
+	len = 0;
+	line[0] = '\0';
+	for (i = 0; i < BOARD_NCHANGES; i++) {
+		if (kinds[i].n == 0)
+			continue;
+		len += (size_t)snprintf(line + len, sizeof line - len,
+		    "%s %s %.2f/%.2f", len == 0 ? "" : ",",
+		    board_change_names[i], samples_ms(&kinds[i], 50),
+		    samples_ms(&kinds[i], 100));
+		if (len >= sizeof line)
+			break;
+	}
+	bench_out("board: repaint by change, ms p50/max:%s", line);
+	bench_out("board: change sent -> repaint read by the bench (through "
+	    "ufod, the feed and the board): p50 %.2f ms, p99 %.2f ms, max "
+	    "%.2f ms", samples_ms(&e2e, 50), samples_ms(&e2e, 99),
+	    samples_ms(&e2e, 100));
+	samples_free(&repaint);
+	samples_free(&e2e);
+	for (i = 0; i < BOARD_NCHANGES; i++)
+		samples_free(&kinds[i]);
+	return (0);
+}
+
+static const char *
+board_budget(double median, double max, double budget)
+{
+	if (max <= budget)
+		return ("within");
+	return (median <= budget ? "median within, max OVER" : "OVER");
+}
+
+static int
+phase_board(struct http *owner)
+{
+	struct creators	 cs;
+	struct board	 b;
+	struct samples	 first = { 0 }, load = { 0 };
+	uint64_t	 took;
+	size_t		 counts[BOARD_NSTATUS], i, len;
+	unsigned	 run;
+	char		 spread[256];
+	double		 med, max;
+	int		 rc = 0;
+
+	/* The operations, created as fast as ufod takes them. */
+	memset(&cs, 0, sizeof cs);
+	cs.title = "board";
+	cs.body = board_op_body;
+	cs.total = opt.board_ops;
+	cs.codes = xcalloc(opt.board_ops, sizeof *cs.codes);
+	took = bench_create_many(&cs, BENCH_QUEUERS);
+	memset(counts, 0, sizeof counts);
+	for (i = 0; i < opt.board_ops; i++)
+		counts[board_spread[i % 20]]++;
+	len = 0;
+	spread[0] = '\0';
+	for (i = 0; i < BOARD_NSTATUS && len < sizeof spread; i++)
+		len += (size_t)snprintf(spread + len, sizeof spread - len,
+		    "%s%s %zu", i == 0 ? "" : ", ", board_statuses[i],
+		    counts[i]);
+	bench_out("board: created %u operations in %.1f s (%.0f/s, %d "
+	    "connections): %s; priorities 0-4, %d labels", opt.board_ops,
+	    bench_secs(took), (double)opt.board_ops / bench_secs(took),
+	    BENCH_QUEUERS, spread, BOARD_NLABELS);
+
+	for (run = 1; run <= BENCH_BOARD_RUNS; run++) {
+		board_start(&b, run);
+		if (board_wait(&b, BOARD_FIRST, 0, BENCH_PAINT_MS) == -1) {
+			if (b.exited)
+				rc = board_fail(&b, "run %u: no first paint",
+				    run);
+			else
+				rc = board_fail(&b, "run %u: no first paint "
+				    "within %d s", run, BENCH_PAINT_MS / 1000);
+			break;
+		}
+		if (board_wait(&b, BOARD_LOAD, 0, BENCH_LOAD_MS) == -1) {
+			if (b.exited)
+				rc = board_fail(&b, "run %u: first paint in "
+				    "%.2f ms, then not all loaded", run,
+				    b.first);
+			else
+				rc = board_fail(&b, "run %u: first paint in "
+				    "%.2f ms but not all loaded within %d s",
+				    run, b.first, BENCH_LOAD_MS / 1000);
+			break;
+		}
+		samples_add(&first, (uint64_t)(b.first * 1e6));
+		samples_add(&load, (uint64_t)(b.load * 1e6));
+		bench_out("board: run %u: first paint %.2f ms after ufo "
+		    "started (the bench read it %.2f ms after its fork), all "
+		    "%u operations loaded at %.2f ms", run, b.first,
+		    (double)(b.first_seen - b.started) / 1e6, opt.board_ops,
+		    b.load);
+		if (run == BENCH_BOARD_RUNS &&
+		    board_changes(&b, owner, cs.codes) == -1) {
+			rc = -1;
+			break;
+		}
+		if (board_stop(&b, 1) == -1) {
+			board_free(&b);
+			rc = -1;
+			break;
+		}
+		board_free(&b);
+	}
+
+	if (first.n > 0) {
+		med = samples_ms(&first, 50);
+		max = samples_ms(&first, 100);
+		bench_out("board: first paint min/median/max %.2f/%.2f/%.2f ms "
+		    "over %zu fresh boards with %u operations (budget %d ms "
+		    "with 10,000 operations: %s)", samples_ms(&first, 0), med,
+		    max, first.n, opt.board_ops, BENCH_FIRST_BUDGET_MS,
+		    board_budget(med, max, BENCH_FIRST_BUDGET_MS));
+		bench_out("board: all loaded min/median/max %.2f/%.2f/%.2f ms "
+		    "after ufo started", samples_ms(&load, 0),
+		    samples_ms(&load, 50), samples_ms(&load, 100));
+	}
+	if (rc == 0)
+		bench_out("board: ufo quit on Q with status 0 each time");
+
+	samples_free(&first);
+	samples_free(&load);
+	for (i = 0; i < cs.total; i++)
+		free(cs.codes[i]);
+	free(cs.codes);
+	return (rc);
+}
+
 /* --- Main --- */
 
 static int
@@ -2258,7 +3095,7 @@ bench_phase(const char *name)
 			return (i);
 	}
 	fprintf(stderr, "ufo-bench: --only: unknown measurement \"%s\" "
-	    "(lifecycle, wake, depth or idle)\n", name);
+	    "(lifecycle, wake, depth, idle or board)\n", name);
 	usage(stderr);
 	exit(2);
 }
@@ -2267,6 +3104,8 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "board-changes", required_argument, NULL, 'c' },
+		{ "board-ops", required_argument, NULL, 'b' },
 		{ "deep", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "idle", required_argument, NULL, 'i' },
@@ -2274,6 +3113,7 @@ main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "rovers", required_argument, NULL, 'r' },
 		{ "runs", required_argument, NULL, 'm' },
+		{ "ufo", required_argument, NULL, 'U' },
 		{ "ufod", required_argument, NULL, 'u' },
 		{ "wake", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
@@ -2283,11 +3123,19 @@ main(int argc, char **argv)
 	uint64_t	 t0;
 	unsigned	 idle = 0;
 	long		 ncpu;
-	int		 ch, rc, status = 0;
+	int		 ch, rc, status = 0, board = 0;
 
 	log_init("ufo-bench", 0, LOG_LEVEL_INFO);
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'b':
+			opt.board_ops = bench_number(optarg, "board-ops", 1,
+			    1000000);
+			break;
+		case 'c':
+			opt.board_changes = bench_number(optarg,
+			    "board-changes", 1, 100000);
+			break;
 		case 'D':
 			opt.deep = bench_number(optarg, "deep", 1, 10000000);
 			break;
@@ -2313,6 +3161,10 @@ main(int argc, char **argv)
 			free(opt.ufod);
 			opt.ufod = xstrdup(optarg);
 			break;
+		case 'U':
+			free(opt.ufo);
+			opt.ufo = xstrdup(optarg);
+			break;
 		case 'w':
 			opt.wake = bench_number(optarg, "wake", 1, 1000000);
 			break;
@@ -2326,11 +3178,20 @@ main(int argc, char **argv)
 		return (2);
 	}
 	if (opt.ufod == NULL)
-		opt.ufod = bench_default_ufod();
+		opt.ufod = bench_default_path("src/ufod");
 	if (access(opt.ufod, X_OK) == -1) {
 		fprintf(stderr, "ufo-bench: %s: %s (build it with make, or "
 		    "give --ufod PATH)\n", opt.ufod, strerror(errno));
 		return (1);
+	}
+	if (opt.only == -1 || opt.only == PHASE_BOARD) {
+		if (opt.ufo == NULL)
+			opt.ufo = bench_default_path("tui/ufo");
+		if (access(opt.ufo, X_OK) == -1) {
+			fprintf(stderr, "ufo-bench: %s: %s (build it with make, "
+			    "or give --ufo PATH)\n", opt.ufo, strerror(errno));
+			return (1);
+		}
 	}
 
 	/* Signals go to one thread; nothing else is interrupted. */
@@ -2359,11 +3220,24 @@ main(int argc, char **argv)
 	    "%.1f MB", PACKAGE_VERSION, opt.ufod, (long)bench.pid, bench.dir,
 	    ncpu, proc_rss_mb(bench.pid));
 	bench_out("parameters: --rovers %u --runs %u --wake %u --deep %u "
-	    "--idle %u%s%s", opt.rovers, opt.runs, opt.wake, opt.deep,
-	    idle != 0 ? idle : opt.idle, opt.only != -1 ? " --only " : "",
+	    "--idle %u --board-ops %u --board-changes %u%s%s", opt.rovers,
+	    opt.runs, opt.wake, opt.deep, idle != 0 ? idle : opt.idle,
+	    opt.board_ops, opt.board_changes, opt.only != -1 ? " --only " : "",
 	    opt.only != -1 ? bench_phase_names[opt.only] : "");
+	if (opt.only == -1 || opt.only == PHASE_BOARD)
+		bench_out("board: %s on a %dx%d pseudo-terminal (TERM "
+		    "xterm-256color, C.UTF-8)", opt.ufo, BENCH_BOARD_COLS,
+		    BENCH_BOARD_ROWS);
 
 	t0 = bench_now();
+	/*
+	 * The board first, while the database holds only its operations:
+	 * the runs the others leave queued would be on it too. Its failure
+	 * does not stop the others.
+	 */
+	if ((opt.only == -1 || opt.only == PHASE_BOARD) &&
+	    phase_board(&owner) == -1)
+		board = 1;
 	if ((opt.only == -1 || opt.only == 0) && phase_lifecycle(&owner) == -1)
 		status = 1;
 	/* A lost or doubled run would skew what follows. */
@@ -2376,11 +3250,13 @@ main(int argc, char **argv)
 	if (status == 0 && (opt.only == -1 || opt.only == 3) &&
 	    phase_idle(&owner, idle) == -1)
 		status = 1;
+	status |= board;
 	bench_out("%s in %.1f s", status == 0 ? "done" : "FAILED",
 	    bench_secs(bench_now() - t0));
 
 	http_close(&owner);
 	free(opt.ufod);
+	free(opt.ufo);
 	free(bench.sock);
 	free(bench.db);
 	free(bench.log);
