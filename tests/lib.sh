@@ -921,7 +921,9 @@ board_press()
 }
 
 # board_mask: masks what changes from one run to the next (dates, times
-# of day, elapsed times, ids, the user and host names, the version) on
+# of day, elapsed times, ids, the user and host names, the version, the
+# rover's work dir, whose length follows $TMPDIR's, and so the gap that
+# right-aligns the status line) on
 # stdin, plus the test's own BOARD_MASK expressions. Dates and ids keep
 # their width; what varies in width (an elapsed time, the host name, the
 # version) becomes a word with the spaces after it squeezed, so that the
@@ -934,7 +936,8 @@ board_mask()
 	    "$top_builddir/config.h" 2>/dev/null | sed 's/\./\\./g')
 	printf '%s\n' "$BOARD_MASK" | grep -v '^$' >"$T/mask.sed"
 	sed -E "$(cat "$T/mask.sed")" |
-	sed -E -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/####-##-##/g' \
+	sed -E -e 's#(ufo-rover: [a-z]+ in ).*#\1WORKDIR#' \
+	    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/####-##-##/g' \
 	    -e 's/[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?Z?/##:##/g' \
 	    -e 's/\b(run|op|rov|usr|sig|cmt|fle|msn|evt)_[a-z0-9]{6,}/\1_XXXXXXXX/g' \
 	    -e "s/\\b$_bhost\\b */HOST /g" -e "s/\\b$_buser@/USER@/g" \
@@ -944,7 +947,8 @@ board_mask()
 	    -e "s#$TEST_HOME#$(printf '%s' "$TEST_HOME" | sed 's/[^/]/x/g')#g" \
 	    -e "s/${TEST_HOME##*.}/XXXXXX/g" \
 	    -e 's/\b[0-9a-f]{12}([0-9a-f]{28})?\b/hhhhhhhhhhhh/g' \
-	    -e 's/ *\b[0-9]+(\.[0-9]+)?(ms|s|m|h|d)( ago)?\b */ ~ /g'
+	    -e 's/ *\b[0-9]+(\.[0-9]+)?(ms|s|m|h|d)( ago)?\b */ ~ /g' \
+	    -e '$ s/ {2,}/  /g'
 }
 
 # board_golden NAME: a test point, the masked screen against
