@@ -116,6 +116,7 @@ extern const struct cmd_entry cmd_rover_list_entry;
 extern const struct cmd_entry cmd_rover_show_entry;
 extern const struct cmd_entry cmd_rover_edit_entry;
 extern const struct cmd_entry cmd_rover_remove_entry;
+extern const struct cmd_entry cmd_ssh_key_entry;
 extern const struct cmd_entry cmd_label_list_entry;
 extern const struct cmd_entry cmd_label_create_entry;
 extern const struct cmd_entry cmd_token_create_entry;
