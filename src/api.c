@@ -52,6 +52,8 @@ const struct api_route api_routes[] = {
 	{ "DELETE", "/rovers/{rover}", api_rovers_revoke, 0 },
 	{ "POST", "/rover-codes", api_rover_codes_create, 0 },
 	{ "GET", "/ssh-key", api_ssh_key_get, 0 },
+	{ "POST", "/ssh-hosts", api_ssh_hosts_create, 0 },
+	{ "GET", "/ssh-hosts/{host}", api_ssh_hosts_get, 0 },
 	{ "GET", "/signals", api_signals_list, 0 },
 	{ "POST", "/signals/{signal}/read", api_signals_read, 0 },
 	{ "POST", "/rover/enroll", api_rover_enroll, API_ROVER | API_PUBLIC },
