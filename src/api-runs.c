@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "ssh.h"
 #include "jsonx.h"
 #include "server.h"
 #include "waiter.h"
@@ -223,6 +224,8 @@ api_rovers_revoke(struct api_request *req, struct api_response *resp,
 		return (API_ERROR);
 	/* Its parked claims look again, and are refused. */
 	waiter_wake_all(WAITER_CLAIM);
+	/* One installed over SSH is stopped and removed from its host. */
+	ssh_rover_removed(jsonx_str(resp->json, "id"));
 	return (API_DONE);
 }
 

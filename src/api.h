@@ -203,6 +203,12 @@ int	api_rovers_revoke(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_rover_codes_create(struct api_request *, struct api_response *,
 	    struct ufo_error *);
+int	api_ssh_key_get(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ssh_hosts_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ssh_hosts_get(struct api_request *, struct api_response *,
+	    struct ufo_error *);
 int	api_signals_list(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_signals_read(struct api_request *, struct api_response *,

@@ -43,7 +43,8 @@ static const struct conf_key {
 };
 
 /* Directives a later program reads; they are kept, not interpreted here. */
-static const char *const conf_directives[] = { "bind", "color", NULL };
+static const char *const conf_directives[] = { "bind", "color",
+    "rover-binary", NULL };
 
 static const char *
 conf_home(void)
@@ -342,7 +343,7 @@ conf_directive(struct conf *conf, const char *file, int lineno,
 	}
 	if (*d == NULL) {
 		err_set(err, UFO_EINVAL, cl.argv[0], "%s:%d: unknown "
-		    "directive \"%s\" (expected key = value, bind or color)",
+		    "directive \"%s\" (expected key = value, bind, color or rover-binary)",
 		    file, lineno, cl.argv[0]);
 		for (i = 0; i < cl.argc; i++)
 			free(cl.argv[i]);

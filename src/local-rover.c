@@ -41,7 +41,7 @@ static struct {
 };
 
 /* The ufo-rover to run: $UFO_ROVER, beside ufod, the build tree, bindir. */
-static char *
+char *
 local_rover_path(void)
 {
 	char		 exe[PATH_MAX], *dir, *p;

@@ -14,6 +14,8 @@ struct store;
 /* Enrolls (or reuses) the local rover and starts supervising it. */
 int	local_rover_start(struct store *, const char *, const char *,
 	    struct ufo_error *);
+/* The ufo-rover binary: $UFO_ROVER, beside ufod, the build tree, bindir. */
+char	*local_rover_path(void);
 /* Stops the rover (SIGTERM, then SIGKILL) and the supervisor. */
 void	local_rover_stop(void);
 

@@ -891,6 +891,12 @@ server_free(struct server *srv)
 	free(srv);
 }
 
+const char *
+server_database(struct server *srv)
+{
+	return (srv->database);
+}
+
 struct json_object *
 server_info(struct server *srv)
 {

@@ -34,6 +34,8 @@ void		 server_drain(struct server *, int);
 void		 server_free(struct server *);
 /* GET /server: pid, version, paths, listeners. */
 struct json_object *server_info(struct server *);
+/* The database file the server was made with. */
+const char	*server_database(struct server *);
 
 /* Only the owning uid may use the socket: checks a peer with SO_PEERCRED. */
 int		 server_peer_allowed(int, uid_t, struct ufo_error *);

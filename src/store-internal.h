@@ -268,6 +268,7 @@ int		 store_comment_add(struct store *, const char *, const char *,
 		     struct ufo_error *);
 
 /* store-rovers.c: tags are JSON arrays, sorted, each once. */
+int		 store_rover_check_name(const char *, struct ufo_error *);
 int		 store_tags_normalize(struct json_object *, const char *,
 		     char **, struct ufo_error *);
 

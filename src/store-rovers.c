@@ -42,8 +42,14 @@
 	STORE_STR(UFO_ROVER_OFFLINE_SECS)				\
 	" THEN 'offline' WHEN busy >= units THEN 'busy'"		\
 	" ELSE 'online' END AS state, version, host, last_seen_at,"	\
-	" created_at FROM (SELECT r.*, (SELECT count(*) FROM runs u"	\
-	" WHERE u.rover_id = r.id AND u.finished_at IS NULL) AS busy"	\
+	" created_at, ssh AS \"ssh:json\","				\
+	" CASE WHEN ssh IS NULL THEN 'direct' ELSE 'ssh' END AS transport"	\
+	" FROM (SELECT r.*, (SELECT count(*) FROM runs u"		\
+	" WHERE u.rover_id = r.id AND u.finished_at IS NULL) AS busy,"	\
+	" (SELECT json_object('id', h.id, 'target', h.user || '@' ||"	\
+	" h.host || ':' || h.port, 'state', h.state, 'last_error',"	\
+	" h.last_error, 'direct', h.direct) FROM ssh_hosts h"		\
+	" WHERE h.rover_id = r.id) AS ssh"				\
 	" FROM rovers r"
 
 #define STORE_CODE_SELECT						\
@@ -144,7 +150,7 @@ store_tags_union(const char *a, const char *b)
 }
 
 /* Rover names: a letter or digit, then letters, digits, '.', '_', '-'. */
-static int
+int
 store_rover_check_name(const char *name, struct ufo_error *err)
 {
 	size_t	 i, len = strlen(name);

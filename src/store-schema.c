@@ -395,6 +395,32 @@ static const char *const store_migrations[] = {
 	"DROP INDEX operations_parent;"
 	"CREATE INDEX operations_parent ON operations (parent_id)"
 	"  WHERE parent_id IS NOT NULL;",
+	/* SSH hosts: where ufod installs, starts and tunnels a rover. The
+	 * connection state is the SSH manager's, kept here so every client
+	 * sees it; remote_port is kept so a reconnect forwards the same port
+	 * the rover's registration names. */
+	"CREATE TABLE ssh_hosts ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  created_by TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
+	"  identity TEXT,"
+	"  direct TEXT,"
+	"  tags TEXT NOT NULL DEFAULT '[]',"
+	"  accept_new INTEGER NOT NULL DEFAULT 0,"
+	"  remote_port INTEGER,"
+	"  rover_id TEXT REFERENCES rovers (id),"
+	"  state TEXT NOT NULL CHECK (state IN ('connecting', 'online',"
+	"    'reconnecting', 'failed', 'removing')),"
+	"  last_error TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL"
+	");"
+	"CREATE INDEX ssh_hosts_rover ON ssh_hosts (rover_id);",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))

@@ -255,4 +255,24 @@ int	 store_signal_read(struct store *, const struct store_actor *,
  */
 int	 store_sweep(struct store *, int64_t *, struct ufo_error *);
 
+/* SSH hosts (src/store-ssh.c): rovers that ufod installs over SSH. */
+int	 store_ssh_host_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+/* One host; a NULL actor (the SSH manager) sees every fleet's. */
+int	 store_ssh_host_get(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+/* The hosts ufod keeps connected at start: all but those never up. */
+int	 store_ssh_host_resumable(struct store *, struct json_object **,
+	     struct ufo_error *);
+int	 store_ssh_host_state(struct store *, const char *, const char *,
+	     const char *, struct ufo_error *);
+/* Records the host's rover (NULL keeps it) and forwarded port. */
+int	 store_ssh_host_bind(struct store *, const char *, const char *, int,
+	     struct ufo_error *);
+int	 store_ssh_host_delete(struct store *, const char *,
+	     struct ufo_error *);
+/* The host serving a rover into id: 1 found, 0 none, -1 error. */
+int	 store_ssh_host_of_rover(struct store *, const char *, char *, size_t,
+	     struct ufo_error *);
+
 #endif

@@ -16,6 +16,7 @@
 #include "protocol.h"
 #include "server.h"
 #include "store.h"
+#include "ssh.h"
 #include "sweeper.h"
 #include "waiter.h"
 #include "xmalloc.h"
@@ -316,6 +317,8 @@ main(int argc, char **argv)
 	if (o.local_rover && local_rover_start(store, conf.socket,
 	    conf.database, &err) == -1)
 		ufod_die(err.message);
+	if (ssh_start(store, &conf, &err) == -1)
+		ufod_die(err.message);
 	log_info("ufod %s ready, database %s", PACKAGE_VERSION, conf.database);
 	if (o.daemonize) {
 		log_init("ufod", 1, ufod_log_level(&conf));
@@ -337,6 +340,7 @@ main(int argc, char **argv)
 	}
 	log_info("shutting down (%s)", strsignal(sig));
 	local_rover_stop();
+	ssh_stop();
 	server_drain(srv, UFOD_DRAIN_MS);
 	server_free(srv);
 	sweeper_stop();

@@ -122,7 +122,7 @@ ROVER=$(jget rover.id)
 like "$ROVER" '^rov_' "the rover has an id"
 
 ok "rover list" ufo rover list
-like "$out" '^NAME +ID +STATE +UNITS +TAGS +VERSION +LAST-SEEN$' \
+like "$out" '^NAME +ID +STATE +UNITS +TAGS +VERSION +LAST-SEEN +TRANSPORT$' \
     "rover list has its header"
 short=$(printf '%s' "$ROVER" | cut -c5-12)
 like "$out" "^crate +$short +(online|busy|offline) +0/2 +.*gpu.*pilot:shell" \

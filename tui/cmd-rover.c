@@ -197,8 +197,10 @@ static enum cmd_retval
 cmd_rover_list_exec(struct cmd *cmd)
 {
 	static const char *const headers[] = {
-		"NAME", "ID", "STATE", "UNITS", "TAGS", "VERSION", "LAST-SEEN"
+		"NAME", "ID", "STATE", "UNITS", "TAGS", "VERSION", "LAST-SEEN",
+		"TRANSPORT"
 	};
+	struct json_object	*ssh;
 	struct json_object	*items, *r;
 	struct output_table	*t;
 	struct ufo_error	 err;
@@ -213,7 +215,7 @@ cmd_rover_list_exec(struct cmd *cmd)
 		json_object_put(items);
 		return (CMD_RETURN_NORMAL);
 	}
-	t = output_table_create(7, headers);
+	t = output_table_create(8, headers);
 	output_table_flex(t, 4);
 	n = json_object_array_length(items);
 	for (i = 0; i < n; i++) {
@@ -237,6 +239,18 @@ cmd_rover_list_exec(struct cmd *cmd)
 		output_table_cell(t, cmd_rover_or_dash(jsonx_str(r, "version")),
 		    NULL);
 		s = cmd_rover_ago(jsonx_str(r, "last_seen_at"));
+		output_table_cell(t, s, NULL);
+		free(s);
+		/* ssh USER@HOST:PORT STATE [last error], or direct. */
+		ssh = json_object_object_get(r, "ssh");
+		if (ssh != NULL && jsonx_str(ssh, "target") != NULL)
+			s = xprintf("ssh %s %s%s%s", jsonx_str(ssh, "target"),
+			    cmd_rover_or_dash(jsonx_str(ssh, "state")),
+			    jsonx_str(ssh, "last_error") != NULL ? ": " : "",
+			    jsonx_str(ssh, "last_error") != NULL ?
+			    jsonx_str(ssh, "last_error") : "");
+		else
+			s = xstrdup("direct");
 		output_table_cell(t, s, NULL);
 		free(s);
 	}

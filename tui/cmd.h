@@ -44,7 +44,9 @@ enum cmd_opt {
 	CMD_OPT_USES,
 	CMD_OPT_TAG,
 	CMD_OPT_NAME,
-	CMD_OPT_UNITS
+	CMD_OPT_UNITS,
+	CMD_OPT_ACCEPT_NEW,
+	CMD_OPT_DIRECT
 };
 
 /* What exec returns; also the process exit status. */
@@ -116,6 +118,8 @@ extern const struct cmd_entry cmd_rover_list_entry;
 extern const struct cmd_entry cmd_rover_show_entry;
 extern const struct cmd_entry cmd_rover_edit_entry;
 extern const struct cmd_entry cmd_rover_remove_entry;
+extern const struct cmd_entry cmd_rover_add_entry;
+extern const struct cmd_entry cmd_ssh_key_entry;
 extern const struct cmd_entry cmd_label_list_entry;
 extern const struct cmd_entry cmd_label_create_entry;
 extern const struct cmd_entry cmd_token_create_entry;

@@ -49,6 +49,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_rover_show_entry,
 	&cmd_rover_edit_entry,
 	&cmd_rover_remove_entry,
+	&cmd_rover_add_entry,
+	&cmd_ssh_key_entry,
 	&cmd_label_list_entry,
 	&cmd_label_create_entry,
 	&cmd_token_create_entry,

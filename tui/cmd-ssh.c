@@ -1,0 +1,235 @@
+#include <ctype.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "jsonx.h"
+#include "conf.h"
+#include "output.h"
+#include "xmalloc.h"
+
+static enum cmd_retval	cmd_ssh_key_exec(struct cmd *);
+static enum cmd_retval	cmd_ssh_add_exec(struct cmd *);
+
+#define CMD_SSH_WAIT_SECS	120
+
+static const struct option cmd_ssh_add_options[] = {
+	{ "name", required_argument, NULL, CMD_OPT_NAME },
+	{ "tag", required_argument, NULL, CMD_OPT_TAG },
+	{ "accept-new", no_argument, NULL, CMD_OPT_ACCEPT_NEW },
+	{ "direct", required_argument, NULL, CMD_OPT_DIRECT },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cmd_entry cmd_rover_add_entry = {
+	.name = "rover",
+	.sub = "add",
+	.usage = "ssh://[USER@]HOST[:PORT] [--name NAME] [--tag TAG]... "
+	    "[--accept-new] [-i KEY] [--direct URL]",
+	.opts = "i:",
+	.longopts = cmd_ssh_add_options,
+	.lower = 1,
+	.upper = 1,
+	.help = "install, start and tunnel a rover on a host over SSH, and "
+	    "wait until it is online",
+	.exec = cmd_ssh_add_exec
+};
+
+const struct cmd_entry cmd_ssh_key_entry = {
+	.name = "ssh-key",
+	.usage = "",
+	.lower = 0,
+	.upper = 0,
+	.help = "print ufod's own SSH public key as an authorized_keys line "
+	    "(the key is made on first use)",
+	.exec = cmd_ssh_key_exec
+};
+
+static enum cmd_retval
+cmd_ssh_key_exec(struct cmd *cmd)
+{
+	struct json_object	*out = NULL;
+	struct ufo_error	 err;
+	const char		*line;
+
+	if (client_request(cmd->client, "GET", "/ssh-key", NULL, &out,
+	    &err) == -1)
+		return (cmd_fail(&err));
+	if ((line = jsonx_str(out, "authorized_key")) == NULL) {
+		json_object_put(out);
+		cmd_error("the answer holds no key");
+		return (CMD_RETURN_ERROR);
+	}
+	if (cmd->json)
+		output_json(out);
+	else
+		printf("%s\n", line);
+	json_object_put(out);
+	return (CMD_RETURN_NORMAL);
+}
+
+/* ssh://[USER@]HOST[:PORT] into the request body; -1 when malformed. */
+static int
+cmd_ssh_parse(const char *url, struct json_object *body)
+{
+	const char	*p, *at, *colon, *end;
+	struct passwd	*pw;
+	char		*host, *user;
+	int64_t		 port = 22;
+	char		*num;
+	int		 bad;
+
+	if (strncmp(url, "ssh://", 6) != 0)
+		return (-1);
+	p = url + 6;
+	if ((end = strchr(p, '/')) != NULL && end[1] != '\0')
+		return (-1);
+	if (end == NULL)
+		end = p + strlen(p);
+	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL) {
+		if (at == p)
+			return (-1);
+		user = xstrndup(p, (size_t)(at - p));
+		p = at + 1;
+	} else {
+		pw = getpwuid(getuid());
+		user = xstrdup(getenv("USER") != NULL ? getenv("USER") :
+		    pw != NULL ? pw->pw_name : "root");
+	}
+	if ((colon = memchr(p, ':', (size_t)(end - p))) != NULL) {
+		num = xstrndup(colon + 1, (size_t)(end - colon - 1));
+		bad = cmd_number_parse(num, 1, 65535, &port);
+		free(num);
+		if (bad == -1) {
+			free(user);
+			return (-1);
+		}
+		end = colon;
+	}
+	if (end == p) {
+		free(user);
+		return (-1);
+	}
+	host = xstrndup(p, (size_t)(end - p));
+	json_object_object_add(body, "user", json_object_new_string(user));
+	json_object_object_add(body, "host", json_object_new_string(host));
+	json_object_object_add(body, "port", json_object_new_int64(port));
+	free(user);
+	free(host);
+	return (0);
+}
+
+/* A rover name from a host name: its valid characters, '-' for others. */
+static char *
+cmd_ssh_name(const char *host)
+{
+	char	*name, *p;
+
+	name = xstrdup(host);
+	for (p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("._-", *p) == NULL)
+			*p = '-';
+	if (!isalnum((unsigned char)name[0]))
+		name[0] = 'h';
+	return (name);
+}
+
+static enum cmd_retval
+cmd_ssh_add_exec(struct cmd *cmd)
+{
+	struct json_object	*body, *tags, *out = NULL;
+	struct ufo_error	 err;
+	const char		*v, *state = NULL;
+	char			*path, *name, *key;
+	size_t			 i = 0;
+	int			 waited;
+
+	body = json_object_new_object();
+	if (cmd_ssh_parse(cmd->argv[0], body) == -1) {
+		json_object_put(body);
+		return (cmd_usage(cmd, "invalid host \"%s\" (expected "
+		    "ssh://[USER@]HOST[:PORT], PORT 1 to 65535)",
+		    cmd->argv[0]));
+	}
+	if ((v = cmd_get(cmd, CMD_OPT_NAME)) != NULL && *v == '\0') {
+		json_object_put(body);
+		return (cmd_usage(cmd, "empty --name"));
+	}
+	name = v != NULL ? xstrdup(v) :
+	    cmd_ssh_name(jsonx_str(body, "host"));
+	json_object_object_add(body, "name", json_object_new_string(name));
+	free(name);
+	tags = json_object_new_array();
+	while ((v = cmd_next(cmd, CMD_OPT_TAG, &i)) != NULL) {
+		if (*v == '\0') {
+			json_object_put(tags);
+			json_object_put(body);
+			return (cmd_usage(cmd, "empty --tag"));
+		}
+		json_object_array_add(tags, json_object_new_string(v));
+	}
+	json_object_object_add(body, "tags", tags);
+	if (cmd_count(cmd, CMD_OPT_ACCEPT_NEW) > 0)
+		json_object_object_add(body, "accept_new",
+		    json_object_new_boolean(1));
+	if ((v = cmd_get(cmd, 'i')) != NULL) {
+		if (*v == '\0') {
+			json_object_put(body);
+			return (cmd_usage(cmd, "empty -i"));
+		}
+		/* ufod may run elsewhere: the path is made absolute here. */
+		key = conf_expand_path(v);
+		json_object_object_add(body, "identity",
+		    json_object_new_string(key));
+		free(key);
+	}
+	if ((v = cmd_get(cmd, CMD_OPT_DIRECT)) != NULL) {
+		if (strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0) {
+			json_object_put(body);
+			return (cmd_usage(cmd, "invalid --direct \"%s\" "
+			    "(expected an http:// or https:// URL)", v));
+		}
+		json_object_object_add(body, "direct",
+		    json_object_new_string(v));
+	}
+	if (client_request(cmd->client, "POST", "/ssh-hosts", body, &out,
+	    &err) == -1) {
+		json_object_put(body);
+		return (cmd_fail(&err));
+	}
+	json_object_put(body);
+	path = client_path("/ssh-hosts/%s", jsonx_str(out, "id"));
+	for (waited = 0; waited < CMD_SSH_WAIT_SECS * 10; waited++) {
+		state = jsonx_str(out, "state");
+		if (state != NULL && (strcmp(state, "online") == 0 ||
+		    strcmp(state, "failed") == 0))
+			break;
+		usleep(100000);
+		json_object_put(out);
+		out = NULL;
+		if (client_request(cmd->client, "GET", path, NULL, &out,
+		    &err) == -1) {
+			free(path);
+			return (cmd_fail(&err));
+		}
+	}
+	free(path);
+	if (state == NULL || strcmp(state, "online") != 0) {
+		cmd_error("%s: %s", cmd->argv[0], jsonx_str(out, "last_error") !=
+		    NULL ? jsonx_str(out, "last_error") : "not online after "
+		    "2 minutes");
+		json_object_put(out);
+		return (CMD_RETURN_ERROR);
+	}
+	if (cmd->json)
+		output_json(out);
+	else
+		printf("%s\n", jsonx_str(out, "rover_id"));
+	json_object_put(out);
+	return (CMD_RETURN_NORMAL);
+}
