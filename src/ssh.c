@@ -856,10 +856,17 @@ ssh_serve(struct ssh_conn *c, struct ufo_error *err)
 			t->next = c->tunnels;
 			c->tunnels = t;
 		}
+		/*
+		 * An accept that fails for another reason than "nothing yet"
+		 * means the session is gone; libssh2 then says "Channel not
+		 * found", which would only puzzle the reader of rover list.
+		 */
 		if (c->l != NULL && (e = libssh2_session_last_errno(c->s)) !=
 		    LIBSSH2_ERROR_EAGAIN && e != 0) {
 			err_set(err, UFO_EUNAVAIL, "", "the connection broke: "
-			    "%s", ssh_errmsg(c->s));
+			    "%s", e == LIBSSH2_ERROR_CHANNEL_UNKNOWN ?
+			    "the host closed it or stopped answering" :
+			    ssh_errmsg(c->s));
 			free(pfd);
 			return (-1);
 		}

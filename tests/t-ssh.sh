@@ -119,6 +119,52 @@ ok "an operation for the shell pilot" ufo op create -m SSH -t "hello" \
 op_is_review() { ufo op show SSH-1 | grep -q in_review; }
 check "the operation reaches in_review" wait_for 60 op_is_review
 
+# --- The SSH connection killed mid-run ---------------------------------------
+
+# The sshd session processes serving ufod's connection: the children of
+# the listening sshd (ufod's is the only connection now).
+sshd_sessions() { pgrep -P "$SSHD_PID"; }
+# The connection's state, as rover list shows it: ssh USER@HOST:PORT STATE.
+ssh_state_is() {
+	"$UFO_BIN" --socket "$SOCK" rover list | grep '^remote ' |
+	    grep -Eq "ssh [^ ]*@127\.0\.0\.1:$PORT $1"
+}
+run_has() { ufo run logs "$1" 2>/dev/null | grep -q "$2"; }
+ok "a slow operation" ufo op create -m SSH -t "slow" -a pilot:shell \
+    'for i in 1 2 3 4 5 6; do echo line $i; sleep 1; done'
+run_listed() {
+	"$UFO_BIN" --socket "$SOCK" --json run list -o SSH-2 >"$T/runs" &&
+	    [ -n "$(jget 0.id "$(cat "$T/runs")")" ]
+}
+check "it has a run" wait_for 30 run_listed
+RUN=$(jget 0.id "$(cat "$T/runs")")
+check "the run has printed its first line" wait_for 30 run_has "$RUN" \
+    "line 1"
+SESS=$(sshd_sessions | tr '\n' ' ')
+isnt "$SESS" "" "sshd serves ufod's connection"
+kill -TERM $SESS
+check "the session is gone" wait_for 20 sh -c \
+    "for p in $SESS; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"
+check "the rover outlives the connection" kill -0 "$RPID"
+ssh_not_online() { ! ssh_state_is online; }
+check "ufod notices" wait_for 30 ssh_not_online
+check "ufod reconnects by itself" wait_for 60 ssh_state_is online ||
+    diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
+SESS2=$(sshd_sessions | tr '\n' ' ')
+isnt "$SESS2" "" "a new session"
+isnt "$SESS2" "$SESS" "not the old one"
+op2_is_review() { ufo op show SSH-2 | grep -q in_review; }
+check "the slow operation reaches in_review" wait_for 90 op2_is_review
+ok "its run" ufo --json run show "$RUN"
+is "$(jget status "$out")" succeeded "the run completed"
+ok "its logs" ufo run logs "$RUN"
+got=$(printf '%s\n' "$out" | grep -o 'line [0-9]*' | tr '\n' ' ')
+is "$got" "line 1 line 2 line 3 line 4 line 5 line 6 " \
+    "every line once, in order"
+[ "$got" = "line 1 line 2 line 3 line 4 line 5 line 6 " ] ||
+    diag "logs:" "$out" "rover log:" "$(tail -n 30 "$RHOME"/.ufo/ssh_*.log)"
+check "the rover kept running" kill -0 "$RPID"
+
 ok "rover remove" ufo rover remove "$ROVER"
 check "the remote rover stops" wait_for 20 gone "$RPID"
 check "its files are gone" wait_for 20 sh -c "! test -e $RHOME/.ufo" || find "$RHOME" >&2
