@@ -169,6 +169,44 @@ ok "rover remove" ufo rover remove "$ROVER"
 check "the remote rover stops" wait_for 20 gone "$RPID"
 check "its files are gone" wait_for 20 sh -c "! test -e $RHOME/.ufo" || find "$RHOME" >&2
 
+# --- --direct: the rover reaches ufod itself ---------------------------------
+
+# ufod also listens on TCP; the rover on the host is given that URL (and
+# its token) instead of a forwarded port.
+stop_ufod
+UPORT=$(free_port)
+start_ufod -D "$DB" -l "127.0.0.1:$UPORT" || bail_out "ufod did not restart"
+fails 2 "--direct wants an http(s) URL" ufo rover add \
+    "ssh://$ME@127.0.0.1:$PORT" --name near --direct "ftp://x"
+like "$err" "invalid --direct" "the error says so"
+ok "rover add --direct" ufo rover add "ssh://$ME@127.0.0.1:$PORT" \
+    --name near --direct "http://127.0.0.1:$UPORT"
+ROVER=$out
+like "$ROVER" '^rov_' "it prints the rover id"
+RPID=$(cat "$RHOME"/.ufo/ssh_*.pid)
+check "the rover runs" kill -0 "$RPID"
+check "its registration names the direct URL" grep -qF \
+    "127.0.0.1:$UPORT\"" "$RHOME"/.ufo/ssh_*.json
+near_online() {
+	"$UFO_BIN" --socket "$SOCK" rover list | grep '^near ' |
+	    grep -Eq "^near +[^ ]+ +online .*ssh [^ ]*@127\.0\.0\.1:$PORT online"
+}
+check "the rover is online" wait_for 20 near_online ||
+    diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
+check "the rover talks to ufod's TCP listener" wait_for 20 grep -qF \
+    "serving http://127.0.0.1:$UPORT" "$RHOME"/.ufo/ssh_*.log
+ok "an operation for the direct rover" ufo op create -m SSH -t "direct" \
+    -a pilot:shell "echo direct > direct.txt"
+op3_is_review() { ufo op show SSH-3 | grep -q in_review; }
+check "it reaches in_review" wait_for 60 op3_is_review
+ok "its run" ufo --json run list -o SSH-3
+RUN=$(jget 0.id "$out")
+ok "its run's rover" ufo --json run show "$RUN"
+like "$out" "$ROVER" "the direct rover ran it"
+ok "rover remove --direct" ufo rover remove "$ROVER"
+check "the direct rover stops" wait_for 20 gone "$RPID"
+check "its files are gone too" wait_for 20 sh -c "! test -e $RHOME/.ufo"
+
 stop_ufod
 echo garbage >"$KEY"
 start_ufod -D "$DB" || bail_out "ufod did not restart"
