@@ -165,6 +165,30 @@ is "$got" "line 1 line 2 line 3 line 4 line 5 line 6 " \
     diag "logs:" "$out" "rover log:" "$(tail -n 30 "$RHOME"/.ufo/ssh_*.log)"
 check "the rover kept running" kill -0 "$RPID"
 
+# A rover that is gone when ufod reconnects is started again.
+kill -TERM "$RPID"
+check "the rover is stopped" wait_for 20 gone "$RPID"
+SESS=$(sshd_sessions | tr '\n' ' ')
+kill -TERM $SESS
+check "ufod notices again" wait_for 30 ssh_not_online
+check "and reconnects" wait_for 60 ssh_state_is online
+new_rover() {
+	_p=$(cat "$RHOME"/.ufo/ssh_*.pid 2>/dev/null) && [ -n "$_p" ] &&
+	    [ "$_p" != "$RPID" ] && kill -0 "$_p"
+}
+check "the rover is started again" wait_for 30 new_rover ||
+    diag "old pid $RPID, pid file: $(cat "$RHOME"/.ufo/ssh_*.pid)" \
+    "$(ps -eo pid,ppid,stat,args | grep '[u]fo-rover')" \
+    "$(tail -n 4 "$RHOME"/.ufo/ssh_*.log)" \
+    "$(grep "ssh remote" "$UFOD_LOG" | tail -n 4)"
+RPID=$(cat "$RHOME"/.ufo/ssh_*.pid)
+remote_online() {
+	"$UFO_BIN" --socket "$SOCK" rover list | grep -Eq \
+	    "^remote +[^ ]+ +online .*ssh [^ ]*@127\.0\.0\.1:$PORT online"
+}
+check "it comes online" wait_for 30 remote_online ||
+    diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
+
 ok "rover remove" ufo rover remove "$ROVER"
 check "the remote rover stops" wait_for 20 gone "$RPID"
 check "its files are gone" wait_for 20 sh -c "! test -e $RHOME/.ufo" || find "$RHOME" >&2
