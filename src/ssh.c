@@ -38,6 +38,15 @@
 #define SSH_BUF			16384
 #define SSH_DIR			".ufo"
 
+/*
+ * A shell test on the host that process P lives: a zombie does not (the
+ * rover is reparented to the host's init, which may be slow to reap it,
+ * or never do so in a container), where /proc tells.
+ */
+#define SSH_ALIVE(p)	"{ kill -0 " p " 2>/dev/null && ! grep -q "	\
+			"'^State:[[:space:]]*Z' /proc/" p "/status "	\
+			"2>/dev/null; }"
+
 /* A forwarded connection: a channel from the host and ufod's socket. */
 struct ssh_tunnel {
 	LIBSSH2_CHANNEL		*ch;
@@ -637,8 +646,8 @@ ssh_rover_start(struct ssh_conn *c, struct ufo_error *err)
 	free(cmd);
 	free(out);
 	out = NULL;
-	cmd = xprintf("cd && f=" SSH_DIR "/%s && if [ -f $f.pid ] && kill -0 "
-	    "$(cat $f.pid) 2>/dev/null; then echo running; else setsid "
+	cmd = xprintf("cd && f=" SSH_DIR "/%s && if [ -f $f.pid ] && "
+	    SSH_ALIVE("$(cat $f.pid)") "; then echo running; else setsid "
 	    SSH_DIR "/bin/ufo-rover -f $f.json run </dev/null >>$f.log 2>&1 & "
 	    "echo $! >$f.pid; echo started; fi", h->id);
 	if (ssh_exec(c, cmd, &out, &st, err) == -1)
@@ -856,10 +865,17 @@ ssh_serve(struct ssh_conn *c, struct ufo_error *err)
 			t->next = c->tunnels;
 			c->tunnels = t;
 		}
+		/*
+		 * An accept that fails for another reason than "nothing yet"
+		 * means the session is gone; libssh2 then says "Channel not
+		 * found", which would only puzzle the reader of rover list.
+		 */
 		if (c->l != NULL && (e = libssh2_session_last_errno(c->s)) !=
 		    LIBSSH2_ERROR_EAGAIN && e != 0) {
 			err_set(err, UFO_EUNAVAIL, "", "the connection broke: "
-			    "%s", ssh_errmsg(c->s));
+			    "%s", e == LIBSSH2_ERROR_CHANNEL_UNKNOWN ?
+			    "the host closed it or stopped answering" :
+			    ssh_errmsg(c->s));
 			free(pfd);
 			return (-1);
 		}
@@ -918,8 +934,9 @@ ssh_remote_remove(struct ssh_conn *c)
 	int			 st;
 
 	cmd = xprintf("cd && f=" SSH_DIR "/%s; if [ -f $f.pid ]; then "
-	    "p=$(cat $f.pid); kill $p 2>/dev/null; i=0; while kill -0 $p "
-	    "2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
+	    "p=$(cat $f.pid); kill $p 2>/dev/null; i=0; while "
+	    SSH_ALIVE("$p") " && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); "
+	    "done; "
 	    "kill -9 $p 2>/dev/null; fi; rm -rf $f.json $f.json.lock $f.pid $f.log "
 	    SSH_DIR "/rovers/%s; ls " SSH_DIR "/*.json >/dev/null 2>&1 || "
 	    "rm -rf " SSH_DIR "/bin " SSH_DIR "/rovers; rmdir " SSH_DIR
