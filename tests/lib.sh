@@ -490,6 +490,28 @@ api()
 	printf '%s\n' "$body"
 }
 
+# rover_api TOKEN METHOD PATH [BODY]: a request as a rover, with its token.
+rover_api()
+{
+	_tok=$1
+	shift
+	api -H "Authorization: Bearer $_tok" -H "Ufo-Rover-Protocol: 1" "$@"
+}
+
+# The newest run of an operation, as JSON in $body.
+last_run()
+{
+	api GET "/runs?operation=$1&limit=1" >/dev/null
+	body=$(jget items.0)
+}
+
+# run_is OP STATUS: whether the op's newest run has STATUS.
+run_is()
+{
+	last_run "$1"
+	[ "$(jget status)" = "$2" ]
+}
+
 # The status of the last api call, for use after $(api ...).
 last_status()
 {

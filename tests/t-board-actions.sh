@@ -261,13 +261,13 @@ run_field()
 	    jget "$2" "$(cat "$T/rl.json")"
 }
 
-run_is()
+run_field_is()
 {
 	[ "$(run_field "$1" "$2")" = "$3" ]
 }
 
 board_goto UFO-3 && board_act board start
-if wait_for 20 run_is UFO-3 0.status running; then
+if wait_for 20 run_field_is UFO-3 0.status running; then
 	pass "start: the run of the assigned pilot runs"
 else
 	fail "start: the run of the assigned pilot runs" \
@@ -277,7 +277,7 @@ board_wait_re "UFO-3.*|running"
 check "start: the card shows the run" board_has_re "running|queued|claimed"
 if board_goto UFO-3 && board_act board cancel && board_wait "Cancel"; then
 	board_type y
-	if wait_for 30 run_is UFO-3 0.status cancelled; then
+	if wait_for 30 run_field_is UFO-3 0.status cancelled; then
 		pass "cancel, answered y: the run is cancelled"
 	else
 		fail "cancel, answered y: the run is cancelled" \
@@ -288,7 +288,7 @@ else
 fi
 first=$(run_field UFO-3 0.id)
 board_goto UFO-3 && board_act board retry
-if wait_for 15 run_is UFO-3 '#' 2; then
+if wait_for 15 run_field_is UFO-3 '#' 2; then
 	pass "retry: a new run"
 else
 	fail "retry: a new run" "$(ufo run list -o UFO-3)"

@@ -124,24 +124,18 @@ board_wait "Backlog"
 
 # --- A run whose rover is this test: thinking, elapsed time ----------------
 
-# rover_api METHOD PATH [BODY]: as a rover enrolled here, speaking the
-# rover protocol with curl (no pilot runs: the test says what it thought).
-rover_api()
-{
-	api -H "Authorization: Bearer $RTOKEN" -H "Ufo-Rover-Protocol: 1" "$@"
-}
 code=$(ufo rover code 2>/dev/null)
 api -H "Ufo-Rover-Protocol: 1" POST /rover/enroll "{\"code\":\"$code\",
     \"name\":\"thinker\",\"version\":\"0.1.0\",\"host\":\"h\",
     \"auto_tags\":[\"pilot:codex\"],\"units\":1}" >/dev/null
 RTOKEN=$(jget token)
 ufo op create -t "Think hard" -a pilot:codex "Think hard." >/dev/null
-rover_api POST /rover/claim '{"wait":10,"auto_tags":["pilot:codex"],
+rover_api "$RTOKEN" POST /rover/claim '{"wait":10,"auto_tags":["pilot:codex"],
     "free_units":1}' >/dev/null
 RUN=$(jget run.id)
 att=$(jget run.attempt)
-rover_api POST "/rover/runs/$RUN/start" "{\"attempt\":$att}" >/dev/null
-rover_api POST "/rover/runs/$RUN/messages" "{\"attempt\":$att,
+rover_api "$RTOKEN" POST "/rover/runs/$RUN/start" "{\"attempt\":$att}" >/dev/null
+rover_api "$RTOKEN" POST "/rover/runs/$RUN/messages" "{\"attempt\":$att,
     \"messages\":[{\"seq\":1,\"type\":\"thinking\",
     \"data\":{\"text\":\"A secret deliberation.\"}},{\"seq\":2,
     \"type\":\"text\",\"data\":{\"text\":\"Thought about it.\"}}]}" \

@@ -7,13 +7,6 @@
 lib_need_binaries
 start_ufod || bail_out "ufod did not start"
 
-# rover_api METHOD PATH [BODY]: a request as the enrolled rover.
-rover_api()
-{
-	api -H "Authorization: Bearer $RTOKEN" -H "Ufo-Rover-Protocol: 1" \
-	    "$@"
-}
-
 # json_lines: succeeds when every line of stdin is one JSON document.
 json_lines()
 {
@@ -196,16 +189,16 @@ like "$err" "run $RUN has no diff" "run diff says there is none"
 
 # --- A run, from claim to finish --------------------------------------------
 
-rover_api POST /rover/claim '{"wait":0,"auto_tags":["pilot:shell","os:linux"],
+rover_api "$RTOKEN" POST /rover/claim '{"wait":0,"auto_tags":["pilot:shell","os:linux"],
     "free_units":2}' >/dev/null
 is "$status" 200 "the rover claims"
 is "$(jget run.id)" "$RUN" "the rover gets the run"
 attempt=$(jget run.attempt)
-rover_api POST "/rover/runs/$RUN/start" \
+rover_api "$RTOKEN" POST "/rover/runs/$RUN/start" \
     "{\"attempt\":$attempt,\"session_id\":\"sess-1\"}" >/dev/null
 is "$status" 200 "the rover starts the run"
 
-rover_api POST "/rover/runs/$RUN/messages" "{\"attempt\":$attempt,
+rover_api "$RTOKEN" POST "/rover/runs/$RUN/messages" "{\"attempt\":$attempt,
     \"messages\":[
     {\"seq\":1,\"type\":\"text\",\"data\":{\"text\":\"Looking at it.\"}},
     {\"seq\":2,\"type\":\"thinking\",\"data\":{\"text\":\"Cold hinge.\"}},
@@ -227,7 +220,7 @@ follower=$BG_PID
 wait_for 10 grep -q "warming up" "$T/follow"
 tap_result $? "run logs -f prints the messages so far"
 
-rover_api POST "/rover/runs/$RUN/messages" "{\"attempt\":$attempt,
+rover_api "$RTOKEN" POST "/rover/runs/$RUN/messages" "{\"attempt\":$attempt,
     \"messages\":[
     {\"seq\":6,\"type\":\"error\",\"data\":{\"message\":\"rate limited\"}},
     {\"seq\":7,\"type\":\"usage\",\"data\":{\"input_tokens\":120,
@@ -236,7 +229,7 @@ rover_api POST "/rover/runs/$RUN/messages" "{\"attempt\":$attempt,
 wait_for 10 grep -q "Done\\." "$T/follow"
 tap_result $? "run logs -f prints new messages as they come"
 # A batch sent twice (a retry) is stored once, and printed once.
-rover_api POST "/rover/runs/$RUN/messages" "{\"attempt\":$attempt,
+rover_api "$RTOKEN" POST "/rover/runs/$RUN/messages" "{\"attempt\":$attempt,
     \"messages\":[
     {\"seq\":8,\"type\":\"text\",\"data\":{\"text\":\"Done.\"}}]}" >/dev/null
 alive "$follower"
@@ -247,11 +240,11 @@ printf '%s\n' 'diff --git a/hello b/hello' 'new file mode 100644' \
     'index 0000000..1' '--- /dev/null' '+++ b/hello' '@@ -0,0 +1,2 @@' \
     '+hello' >"$T/git.diff"
 printf '+caf\351\n' >>"$T/git.diff"
-rover_api -T text/x-diff POST \
+rover_api "$RTOKEN" -T text/x-diff POST \
     "/rover/runs/$RUN/artifacts/git.diff?attempt=$attempt" \
     "@$T/git.diff" >/dev/null
 is "$status" 201 "the rover uploads the diff"
-rover_api POST "/rover/runs/$RUN/finish" "{\"attempt\":$attempt,
+rover_api "$RTOKEN" POST "/rover/runs/$RUN/finish" "{\"attempt\":$attempt,
     \"status\":\"succeeded\",\"exit_code\":0,\"final_message\":\"All done.\",
     \"session_id\":\"sess-1\",\"usage\":{\"input_tokens\":120,
     \"output_tokens\":30,\"cache_read_tokens\":7,\"cost_usd\":0.25}}" \

@@ -30,20 +30,6 @@ once()
 	run env "$@" timeout 60 "$UFO_ROVER_BIN" run --once
 }
 
-# The newest run of an operation, as JSON in $body.
-last_run()
-{
-	api GET "/runs?operation=$1&limit=1" >/dev/null
-	body=$(jget items.0)
-}
-
-# run_is OP STATUS: whether the op's newest run has STATUS.
-run_is()
-{
-	last_run "$1"
-	[ "$(jget status)" = "$2" ]
-}
-
 # group_gone PGID: no live process is left in the process group (a killed
 # child may linger as a zombie until init reaps it: that one is gone).
 group_gone()

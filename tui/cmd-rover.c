@@ -123,7 +123,7 @@ cmd_rover_code_exec(struct cmd *cmd)
 {
 	struct json_object	*body, *tags, *code = NULL;
 	struct ufo_error	 err;
-	const char		*v, *plain, *expires;
+	const char		*v, *expires;
 	char			*server, *uses;
 	int64_t			 n;
 	size_t			 i = 0;
@@ -166,16 +166,10 @@ cmd_rover_code_exec(struct cmd *cmd)
 		return (cmd_fail(&err));
 	}
 	json_object_put(body);
-	if ((plain = jsonx_str(code, "code")) == NULL) {
+	if (cmd_print_field(cmd, code, "code") == -1) {
 		json_object_put(code);
-		cmd_error("the answer holds no code");
 		return (CMD_RETURN_ERROR);
 	}
-	if (cmd->json)
-		output_json(code);
-	else
-		printf("%s\n", plain);
-	fflush(stdout);
 
 	n = jsonx_int(code, "uses", 1);
 	uses = xprintf("%lld use%s", (long long)n, n == 1 ? "" : "s");

@@ -54,22 +54,14 @@ cmd_ssh_key_exec(struct cmd *cmd)
 {
 	struct json_object	*out = NULL;
 	struct ufo_error	 err;
-	const char		*line;
+	int			 rc;
 
 	if (client_request(cmd->client, "GET", "/ssh-key", NULL, &out,
 	    &err) == -1)
 		return (cmd_fail(&err));
-	if ((line = jsonx_str(out, "authorized_key")) == NULL) {
-		json_object_put(out);
-		cmd_error("the answer holds no key");
-		return (CMD_RETURN_ERROR);
-	}
-	if (cmd->json)
-		output_json(out);
-	else
-		printf("%s\n", line);
+	rc = cmd_print_field(cmd, out, "authorized_key");
 	json_object_put(out);
-	return (CMD_RETURN_NORMAL);
+	return (rc == 0 ? CMD_RETURN_NORMAL : CMD_RETURN_ERROR);
 }
 
 /* ssh://[USER@]HOST[:PORT] into the request body; -1 when malformed. */

@@ -55,7 +55,7 @@ cmd_token_create_exec(struct cmd *cmd)
 {
 	struct json_object	*body, *token = NULL;
 	struct ufo_error	 err;
-	const char		*v, *plain;
+	const char		*v;
 	int64_t			 secs;
 
 	body = json_object_new_object();
@@ -78,16 +78,10 @@ cmd_token_create_exec(struct cmd *cmd)
 		return (cmd_fail(&err));
 	}
 	json_object_put(body);
-	if ((plain = jsonx_str(token, "token")) == NULL) {
+	if (cmd_print_field(cmd, token, "token") == -1) {
 		json_object_put(token);
-		cmd_error("the answer holds no token");
 		return (CMD_RETURN_ERROR);
 	}
-	if (cmd->json)
-		output_json(token);
-	else
-		printf("%s\n", plain);
-	fflush(stdout);
 	cmd_error("token %s created; this is the only time it is shown, "
 	    "keep it now", jsonx_str(token, "id") != NULL ?
 	    jsonx_str(token, "id") : "");

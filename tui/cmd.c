@@ -246,6 +246,24 @@ cmd_fail(const struct ufo_error *err)
 	return (CMD_RETURN_ERROR);
 }
 
+int
+cmd_print_field(const struct cmd *cmd, struct json_object *answer,
+    const char *key)
+{
+	const char	*value;
+
+	if ((value = jsonx_str(answer, key)) == NULL) {
+		cmd_error("the answer holds no %s", key);
+		return (-1);
+	}
+	if (cmd->json)
+		output_json(answer);
+	else
+		printf("%s\n", value);
+	fflush(stdout);
+	return (0);
+}
+
 /* A priority by number (0-4) or name (none, urgent, high, medium, low). */
 int
 cmd_priority_parse(const char *s, int64_t *out)

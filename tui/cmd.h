@@ -166,6 +166,13 @@ void		 cmd_error(const char *, ...)
 enum cmd_retval	 cmd_usage(const struct cmd *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 enum cmd_retval	 cmd_fail(const struct ufo_error *);
+/*
+ * Prints what an answer holds once (a token, a code, a key): the whole
+ * answer with --json, else its key's value alone. -1 (said on stderr)
+ * when the answer lacks it.
+ */
+int		 cmd_print_field(const struct cmd *, struct json_object *,
+		     const char *);
 
 /* tui/cmd.c: values of options. */
 int		 cmd_priority_parse(const char *, int64_t *);
