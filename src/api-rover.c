@@ -84,7 +84,7 @@ int
 api_rover_claim(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	struct json_object	*claim;
+	struct json_object	*claim, *creds;
 	struct claim_sent	*sent;
 	int64_t			 wait = CLAIM_WAIT_DEFAULT, seen;
 	char			 key[256];
@@ -124,6 +124,10 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 			return (API_PARKED);
 	}
 	if (claim != NULL) {
+		/* Its credentials: wiped from memory once sent. */
+		resp->secret = json_object_object_get_ex(claim, "credentials",
+		    &creds) && json_object_is_type(creds, json_type_object) &&
+		    json_object_object_length(creds) > 0;
 		sent = xcalloc(1, sizeof *sent);
 		snprintf(sent->id, sizeof sent->id, "%s",
 		    jsonx_str(claim, "id"));

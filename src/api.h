@@ -39,6 +39,9 @@ typedef int (*api_handler)(struct api_request *, struct api_response *,
 #define API_PUBLIC	0x1	/* answers without a user or rover token */
 #define API_ROVER	0x2	/* the rover protocol: rover token, version */
 #define API_RAW		0x4	/* the body is bytes, not JSON (artifacts) */
+#define API_ADMIN	0x8	/* the caller is an admin or owner of the fleet */
+#define API_OWNER	0x10	/* the caller is an owner of the fleet */
+#define API_SECRET	0x20	/* the body holds a secret: wiped after use */
 
 /* Largest raw body (an artifact such as a diff). */
 #define API_MAX_RAW_BODY	(64 * 1024 * 1024)
@@ -94,6 +97,8 @@ struct api_response {
 	 */
 	void			 (*undelivered)(struct api_request *, void *);
 	void			*undelivered_cls;
+	/* The answer holds a secret: its bytes are wiped once sent. */
+	int			 secret;
 };
 
 extern const struct api_route	api_routes[];
@@ -173,6 +178,12 @@ int	api_pilots_update(struct api_request *, struct api_response *,
 int	api_crews_list(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_crews_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_credentials_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_credentials_set(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_credentials_remove(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_tokens_list(struct api_request *, struct api_response *,
 	    struct ufo_error *);

@@ -40,6 +40,10 @@ static const struct conf_key {
 	{ "server", CONF_STRING, offsetof(struct conf, server), NULL },
 	{ "alert", CONF_CHOICE, offsetof(struct conf, alert),
 	    "bell flash none" },
+	{ "master_key_file", CONF_PATH, offsetof(struct conf, master_key_file),
+	    NULL },
+	{ "master_key_env", CONF_STRING, offsetof(struct conf, master_key_env),
+	    NULL },
 };
 
 /* Directives a later program reads; they are kept, not interpreted here. */
@@ -168,6 +172,8 @@ conf_free(struct conf *conf)
 	free(conf->log_level);
 	free(conf->server);
 	free(conf->alert);
+	free(conf->master_key_file);
+	free(conf->master_key_env);
 	for (i = 0; i < conf->nlines; i++) {
 		free(conf->lines[i].file);
 		for (j = 0; j < conf->lines[i].argc; j++)

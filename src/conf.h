@@ -29,6 +29,8 @@ struct conf {
 	int		 threads;	/* HTTP worker threads */
 	char		*server;	/* ufo: default server URL */
 	char		*alert;		/* board: "bell", "flash" or "none" */
+	char		*master_key_file; /* the vault's key, NULL: default */
+	char		*master_key_env; /* or the variable that holds it */
 	struct conf_line *lines;	/* directives, in file order */
 	size_t		 nlines;
 };

@@ -228,3 +228,43 @@ jsonx_error(const struct ufo_error *err)
 	json_object_object_add(top, "error", e);
 	return (top);
 }
+
+static void
+jsonx_wipe_strings(struct json_object *obj)
+{
+	size_t	 i, n;
+
+	switch (json_object_get_type(obj)) {
+	case json_type_string:
+		/* json-c hands out its own buffer: wiped in place. */
+		explicit_bzero((char *)json_object_get_string(obj),
+		    (size_t)json_object_get_string_len(obj));
+		break;
+	case json_type_object:
+		json_object_object_foreach(obj, key, val) {
+			(void)key;
+			jsonx_wipe_strings(val);
+		}
+		break;
+	case json_type_array:
+		n = json_object_array_length(obj);
+		for (i = 0; i < n; i++)
+			jsonx_wipe_strings(json_object_array_get_idx(obj, i));
+		break;
+	default:
+		break;
+	}
+}
+
+void
+jsonx_wipe(struct json_object *obj)
+{
+	const char	*s;
+
+	if (obj == NULL)
+		return;
+	/* Serialising again writes over the cached text, then it is wiped. */
+	s = jsonx_compact(obj);
+	explicit_bzero((char *)s, strlen(s));
+	jsonx_wipe_strings(obj);
+}

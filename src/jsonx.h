@@ -46,6 +46,11 @@ int64_t		 jsonx_int(struct json_object *, const char *, int64_t);
 
 /* Compact serialisation; the string belongs to the object. */
 const char	*jsonx_compact(struct json_object *);
+/*
+ * Overwrites with zeros what obj holds of secrets before it is freed: every
+ * string in it, and its cached serialisation.
+ */
+void		 jsonx_wipe(struct json_object *);
 /* Builds an object {"error":{"code":…,"message":…[,"field":…]}}. */
 struct json_object	*jsonx_error(const struct ufo_error *);
 

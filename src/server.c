@@ -163,6 +163,58 @@ server_reply(struct MHD_Connection *conn, int status, struct json_object *json,
 	return (ret);
 }
 
+/* The buffer of an answer holding a secret: its length, then its bytes. */
+struct server_secret {
+	size_t	 len;
+	char	 data[];
+};
+
+static void
+server_secret_free(void *cls)
+{
+	struct server_secret	*sb = cls;
+
+	explicit_bzero(sb, sizeof *sb + sb->len);
+	free(sb);
+}
+
+/*
+ * An answer carrying a secret (the credentials of a claim): sent from a
+ * buffer that is wiped when libmicrohttpd is done with it, the JSON it
+ * came from wiped at once.
+ */
+static enum MHD_Result
+server_reply_secret(struct MHD_Connection *conn, int status,
+    struct json_object *json)
+{
+	struct server_secret	*sb;
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+	const char		*s;
+	size_t			 n;
+
+	s = json != NULL ? jsonx_compact(json) : "{}";
+	n = strlen(s);
+	sb = xmalloc(sizeof *sb + n + 1);
+	sb->len = n + 1;
+	memcpy(sb->data, s, n);
+	sb->data[n] = '\n';
+	jsonx_wipe(json);
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(n + 1,
+	    sb->data, server_secret_free, sb);
+	if (resp == NULL) {
+		server_secret_free(sb);
+		return (MHD_NO);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store");
+	ret = MHD_queue_response(conn, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	return (ret);
+}
+
 static enum MHD_Result
 server_reply_raw(struct MHD_Connection *conn, struct api_response *ar)
 {
@@ -568,7 +620,10 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return (server_reply_stream(r, &resp));
 	if (resp.raw != NULL)
 		return (server_reply_raw(conn, &resp));
-	ret = server_reply(conn, resp.status, resp.json, NULL, NULL);
+	if (resp.secret)
+		ret = server_reply_secret(conn, resp.status, resp.json);
+	else
+		ret = server_reply(conn, resp.status, resp.json, NULL, NULL);
 	json_object_put(resp.json);
 	return (ret);
 }
@@ -586,6 +641,9 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (r->undelivered != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		r->undelivered(&r->req, r->undelivered_cls);
 	free(r->undelivered_cls);
+	if (r->body != NULL && r->routed == 0 &&
+	    (r->match.route->flags & API_SECRET))
+		explicit_bzero(r->body, r->len);
 	free(r->body);
 	json_object_put(r->req.body);
 	server_inflight(r->l->srv, -1);

@@ -127,6 +127,9 @@ struct store {
 
 	struct store_buf	 text;		/* event data being written */
 
+	/* The vault's master key (sodium_malloc'd), NULL until attached. */
+	unsigned char		*vault_key;
+
 	struct store_cached	 cache[STORE_CACHE_SIZE];
 };
 
@@ -293,12 +296,21 @@ int		 store_run_unblock(struct store *, const char *, const char *,
 		     struct ufo_error *);
 int		 store_run_release_rover(struct store *, const char *,
 		     struct ufo_error *);
+int		 store_run_fail_queued(struct store *, const char *,
+		     const char *, struct ufo_error *);
 int		 store_run_json(struct store *, const char *,
 		     struct json_object **, struct ufo_error *);
 int		 store_run_claim_json(struct store *, const char *,
 		     struct json_object **, struct ufo_error *);
 int		 store_run_announce(struct store *, const char *, const char *,
 		     const char *, struct json_object **, struct ufo_error *);
+
+/* store-credentials.c */
+int		 store_credential_check_name(const char *, const char *,
+		     struct ufo_error *);
+int		 store_credential_claim(struct store *, const char *,
+		     struct json_object **, char *, size_t,
+		     struct ufo_error *);
 
 /* store-signals.c */
 int		 store_signal_fleet(struct store *, const char *, const char *,

@@ -110,10 +110,10 @@ store_pilot_read(struct json_object *in, int create,
 		f->args = jsonx_compact(args);
 	if (creds != NULL) {
 		for (i = 0; i < json_object_array_length(creds); i++) {
-			if (store_blank(json_object_get_string(
-			    json_object_array_get_idx(creds, i))))
-				return (err_set(err, UFO_EINVAL, "credentials",
-				    "credentials[%zu]: must not be blank", i));
+			if (store_credential_check_name(json_object_get_string(
+			    json_object_array_get_idx(creds, i)),
+			    "credentials", err) != 0)
+				return (-1);
 		}
 		f->credentials = jsonx_compact(creds);
 	}

@@ -843,7 +843,8 @@ store_rover_pick(struct store *s, const struct store_rover *rv,
     struct json_object **out, struct ufo_error *err)
 {
 	return (store_get_json(s, err, out, "SELECT id, not_before_ms, seq,"
-	    " backoff != 0 OR no_rover != 0 AS flags"
+	    " backoff != 0 OR no_rover != 0 AS flags,"
+	    " json_array_length(profile, '$.credentials') AS creds"
 	    " FROM runs WHERE fleet_id = ?1 AND kind = ?2"
 	    " AND status = 'queued' AND not_before_ms <= ?3"
 	    " AND (tags = '[]' OR NOT EXISTS (SELECT 1"
@@ -858,17 +859,86 @@ store_rover_pick(struct store *s, const struct store_rover *rv,
 	    s->now_ms, tags, autos));
 }
 
+/* The oldest run the rover may claim over all its kinds, NULL if none. */
+static int
+store_rover_best(struct store *s, const struct store_rover *rv,
+    struct json_object *kinds, const char *tags, const char *autos,
+    struct json_object **best, struct ufo_error *err)
+{
+	struct json_object	*c;
+	size_t			 i;
+	int			 r;
+
+	*best = NULL;
+	for (i = 0; i < json_object_array_length(kinds); i++) {
+		if ((r = store_rover_pick(s, rv, jsonx_str(
+		    json_object_array_get_idx(kinds, i), "kind"), tags, autos,
+		    &c, err)) == -1) {
+			json_object_put(*best);
+			*best = NULL;
+			return (-1);
+		}
+		if (r == 0)
+			continue;
+		if (*best == NULL ||
+		    jsonx_int(c, "not_before_ms", 0) <
+		    jsonx_int(*best, "not_before_ms", 0) ||
+		    (jsonx_int(c, "not_before_ms", 0) ==
+		    jsonx_int(*best, "not_before_ms", 0) &&
+		    jsonx_int(c, "seq", 0) < jsonx_int(*best, "seq", 0))) {
+			json_object_put(*best);
+			*best = c;
+		} else
+			json_object_put(c);
+	}
+	return (0);
+}
+
+/*
+ * The oldest claimable run whose credentials can be given, with them
+ * opened in *creds (NULL when its pilot names none). A run naming a
+ * credential the fleet does not have (or that does not open) fails now
+ * with the reason, and the next one is looked at.
+ */
+static int
+store_rover_next(struct store *s, const struct store_rover *rv,
+    struct json_object *kinds, const char *tags, const char *autos,
+    struct json_object **best, struct json_object **creds,
+    struct ufo_error *err)
+{
+	char	 reason[256];
+	int	 r;
+
+	*creds = NULL;
+	for (;;) {
+		if (store_rover_best(s, rv, kinds, tags, autos, best,
+		    err) != 0)
+			return (-1);
+		if (*best == NULL || jsonx_int(*best, "creds", 0) == 0)
+			return (0);
+		if ((r = store_credential_claim(s, jsonx_str(*best, "id"),
+		    creds, reason, sizeof reason, err)) == 0)
+			return (0);
+		if (r == 1)
+			r = store_run_fail_queued(s, jsonx_str(*best, "id"),
+			    reason, err);
+		json_object_put(*best);
+		*best = NULL;
+		if (r != 0)
+			return (-1);
+	}
+}
+
 static int
 store_rover_claim_tx(struct store *s, const struct store_rover *rv,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "wait", "auto_tags", "free_units",
 	    NULL };
-	struct json_object	*kinds = NULL, *best = NULL, *c;
+	struct json_object	*kinds = NULL, *best = NULL, *creds = NULL;
 	char			*tags = NULL, *autos = NULL;
 	char			 id[STORE_ID_SIZE], lease[STORE_TS_SIZE];
 	int64_t			 wait = 0, free_units = 1;
-	size_t			 i;
 	int			 r, rc = -1;
 
 	if (in != NULL && (store_body(in, keys, err) != 0 ||
@@ -884,24 +954,9 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 		rc = 0;
 		goto out;
 	}
-	for (i = 0; i < json_object_array_length(kinds); i++) {
-		if ((r = store_rover_pick(s, rv, jsonx_str(
-		    json_object_array_get_idx(kinds, i), "kind"), tags, autos,
-		    &c, err)) == -1)
-			goto out;
-		if (r == 0)
-			continue;
-		if (best == NULL ||
-		    jsonx_int(c, "not_before_ms", 0) <
-		    jsonx_int(best, "not_before_ms", 0) ||
-		    (jsonx_int(c, "not_before_ms", 0) ==
-		    jsonx_int(best, "not_before_ms", 0) &&
-		    jsonx_int(c, "seq", 0) < jsonx_int(best, "seq", 0))) {
-			json_object_put(best);
-			best = c;
-		} else
-			json_object_put(c);
-	}
+	if (store_rover_next(s, rv, kinds, tags, autos, &best, &creds,
+	    err) != 0)
+		goto out;
 	if (best == NULL) {
 		rc = 0;
 		goto out;
@@ -927,10 +982,17 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	    err) != 0 ||
 	    store_run_claim_json(s, id, out, err) != 0)
 		goto out;
+	/* Only here, to the rover that now holds the run, do they go. */
+	if (creds != NULL) {
+		json_object_object_add(*out, "credentials", creds);
+		creds = NULL;
+	}
 	/* A new lease: the sweeper may have nothing to wait for yet. */
 	store_sweep_at(s, s->now_ms + STORE_LEASE_MS);
 	rc = 0;
 out:
+	jsonx_wipe(creds);
+	json_object_put(creds);
 	json_object_put(kinds);
 	json_object_put(best);
 	free(tags);
@@ -951,6 +1013,7 @@ store_rover_claim(struct store *s, const struct store_rover *rv,
 	rc = store_end(s, rc, err);
 	store_unlock(s);
 	if (rc != 0) {
+		jsonx_wipe(*out);
 		json_object_put(*out);
 		*out = NULL;
 	}

@@ -798,6 +798,25 @@ store_run_end(struct store *s, const struct store_run_row *row,
 	    err));
 }
 
+/*
+ * A queued run that cannot be handed to any rover (a credential its pilot
+ * names is missing) fails with the reason, as a run that ran and failed.
+ */
+int
+store_run_fail_queued(struct store *s, const char *id, const char *reason,
+    struct ufo_error *err)
+{
+	struct store_run_row	 row;
+
+	if (store_run_find(s, NULL, id, &row, err) != 0)
+		return (-1);
+	if (strcmp(row.status, "queued") != 0)
+		return (err_set(err, UFO_EINTERNAL, "", "run %s is %s, not "
+		    "queued", id, row.status));
+	log_info("run %s: failed before its claim: %s", id, reason);
+	return (store_run_end(s, &row, "failed", reason, "run.finished", err));
+}
+
 /* A revoked rover's runs go back to the queue at once. */
 int
 store_run_release_rover(struct store *s, const char *rover,

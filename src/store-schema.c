@@ -421,6 +421,31 @@ static const char *const store_migrations[] = {
 	"  updated_at TEXT NOT NULL"
 	");"
 	"CREATE INDEX ssh_hosts_rover ON ssh_hosts (rover_id);",
+	/* The credentials vault: secrets sealed with XChaCha20-Poly1305
+	 * under the master key (the fleet and name are the additional data,
+	 * so a row cannot be moved to another); the one row of vault_keys
+	 * names the key they are sealed under by an id derived from it, so a
+	 * wrong key is known before anything is decrypted or written. */
+	"CREATE TABLE vault_keys ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  key_id TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  rotated_at TEXT"
+	");"
+	"CREATE TABLE credentials ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  name TEXT NOT NULL,"
+	"  env TEXT NOT NULL,"
+	"  nonce BLOB NOT NULL,"
+	"  ciphertext BLOB NOT NULL,"
+	"  created_by TEXT NOT NULL REFERENCES users (id),"
+	"  updated_by TEXT NOT NULL REFERENCES users (id),"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  UNIQUE (fleet_id, name)"
+	");",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))

@@ -372,6 +372,8 @@ store_close(struct store *s)
 	free(s->wake_tx.v);
 	free(s->wake_ready.v);
 	free(s->text.p);
+	if (s->vault_key != NULL)
+		sodium_free(s->vault_key);
 	if (s->parent == NULL) {
 		store_auth_flush(s);
 		free(s->auth);

@@ -255,6 +255,40 @@ int	 store_signal_read(struct store *, const struct store_actor *,
  */
 int	 store_sweep(struct store *, int64_t *, struct ufo_error *);
 
+/*
+ * The credentials vault (src/store-credentials.c). Values are sealed under
+ * the master key given with store_vault_attach and never come back out but
+ * in the answer to a claim of a run whose pilot names them.
+ */
+#define STORE_VAULT_KEY_SIZE	32
+#define STORE_VAULT_ID_SIZE	33	/* hex of 16 bytes + NUL */
+#define STORE_CRED_VALUE_MIN	6
+#define STORE_CRED_VALUE_MAX	(64 * 1024)
+/* The id of a master key: a hash keyed with it, safe to keep and show. */
+void	 store_vault_key_id(const unsigned char *, char *, size_t);
+/* The id of the database's key ("" none) and how many credentials it has. */
+int	 store_vault_state(struct store *, char *, size_t, int64_t *,
+	     struct ufo_error *);
+/*
+ * Uses key from now on. Records its id when the database has none, or
+ * (replace set) has another but no credential; UFO_ECONFLICT, writing
+ * nothing, when it is not the key the database knows.
+ */
+int	 store_vault_attach(struct store *, const unsigned char *, int,
+	     struct ufo_error *);
+/* Seals every credential under a new key in one transaction; *n of them. */
+int	 store_vault_rotate(struct store *, const unsigned char *, int64_t *,
+	     struct ufo_error *);
+/* Credentials of the actor's fleet: name, env, who set them and when. */
+int	 store_credential_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+/* {"env", "value"} under name: made or replaced (*created says which). */
+int	 store_credential_set(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **, int *,
+	     struct ufo_error *);
+int	 store_credential_remove(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+
 /* SSH hosts (src/store-ssh.c): rovers that ufod installs over SSH. */
 int	 store_ssh_host_create(struct store *, const struct store_actor *,
 	     struct json_object *, struct json_object **, struct ufo_error *);

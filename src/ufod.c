@@ -18,6 +18,7 @@
 #include "store.h"
 #include "ssh.h"
 #include "sweeper.h"
+#include "vault.h"
 #include "waiter.h"
 #include "xmalloc.h"
 
@@ -25,7 +26,15 @@
 
 static const char ufod_usage[] =
     "usage: ufod [-dfhRVv] [-c config] [-D database] [-l listen] "
-    "[-s socket]\n";
+    "[-s socket]\n"
+    "       ufod --rotate-master-key [-c config] [-D database]\n";
+
+#define UFOD_OPT_ROTATE	256
+
+static const struct option ufod_longopts[] = {
+	{ "rotate-master-key", no_argument, NULL, UFOD_OPT_ROTATE },
+	{ NULL, 0, NULL, 0 }
+};
 
 /* What the command line set; it wins over ufo.conf, also on reload. */
 struct ufod_opts {
@@ -34,6 +43,7 @@ struct ufod_opts {
 	const char	*database;
 	const char	*listen;
 	int		 daemonize;
+	int		 rotate;	/* --rotate-master-key */
 	int		 local_rover;
 	int		 verbose;
 };
@@ -199,6 +209,45 @@ ufod_wake(void *arg, const char *key)
 		waiter_wake(arg, key);
 }
 
+/*
+ * --rotate-master-key: on the database alone, with the lock of a stopped
+ * ufod (a running one holds its key in memory and would go on sealing
+ * with the old one).
+ */
+static int
+ufod_rotate(const struct conf *conf)
+{
+	struct ufo_error	 err;
+	struct store		*store;
+	char			*where;
+	int64_t			 n;
+	int			 lock;
+
+	if (conf_mkdir_parent(conf->database, 0700, &err) == -1)
+		ufod_die(err.message);
+	if ((lock = ufod_lock(conf->database, &err)) == -1) {
+		if (err.code == UFO_ECONFLICT)
+			fprintf(stderr, "ufod: %s: stop it first (ufo server "
+			    "stop) to rotate the master key\n", err.message);
+		else
+			fprintf(stderr, "ufod: %s\n", err.message);
+		return (1);
+	}
+	if (store_open(conf->database, &store, &err) == -1)
+		ufod_die(err.message);
+	if (vault_start(store, conf, &err) == -1 ||
+	    vault_rotate(store, conf, &n, &where, &err) == -1) {
+		store_close(store);
+		ufod_die(err.message);
+	}
+	store_close(store);
+	close(lock);
+	printf("ufod: %lld credential%s sealed under a new master key in "
+	    "%s\n", (long long)n, n == 1 ? "" : "s", where);
+	free(where);
+	return (0);
+}
+
 /* SIGHUP: settings that can change while running; the rest need a restart. */
 static void
 ufod_reload(struct conf *conf, const struct ufod_opts *o, struct server *srv)
@@ -236,8 +285,12 @@ main(int argc, char **argv)
 	int			 ch, sig, ready = -1;
 
 	memset(&o, 0, sizeof o);
-	while ((ch = getopt(argc, argv, "c:D:dfhl:Rs:Vv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:D:dfhl:Rs:Vv", ufod_longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case UFOD_OPT_ROTATE:
+			o.rotate = 1;
+			break;
 		case 'c':
 			o.config = optarg;
 			break;
@@ -282,6 +335,11 @@ main(int argc, char **argv)
 	if (ufod_read_conf(&conf, &o, &err) == -1)
 		ufod_die(err.message);
 	log_init("ufod", 0, ufod_log_level(&conf));
+	if (o.rotate) {
+		ch = ufod_rotate(&conf);
+		conf_free(&conf);
+		return (ch);
+	}
 
 	/* Signals are taken by sigwait in this thread only. */
 	sigemptyset(&set);
@@ -298,6 +356,11 @@ main(int argc, char **argv)
 	    ufod_lock(conf.database, &err) == -1 ||
 	    store_open(conf.database, &store, &err) == -1)
 		ufod_die(err.message);
+	/* A wrong key stops ufod before anything is written. */
+	if (vault_start(store, &conf, &err) == -1) {
+		store_close(store);
+		ufod_die(err.message);
+	}
 	if (store_bootstrap(store, ufod_login(), &err) == -1)
 		ufod_die(err.message);
 	if (waiter_start(store_event_last(store)) == -1)
