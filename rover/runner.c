@@ -15,6 +15,7 @@
 #include "client.h"
 #include "jsonx.h"
 #include "log.h"
+#include "mask.h"
 #include "pilot.h"
 #include "proc.h"
 #include "runner.h"
@@ -72,7 +73,7 @@ struct runner_ctx {
 	size_t			 outbytes;
 	long long		 next_flush;
 	int			 flush_fails;
-	struct pilot_strv	 secrets;
+	struct mask		 mask;		/* the claim's credentials */
 
 	struct workdir		 wd;
 	int			 have_wd;
@@ -118,8 +119,12 @@ runner_create(const struct runner_env *env, struct json_object *claim,
 void
 runner_free(struct runner *r)
 {
+	struct json_object	*creds;
+
 	if (r == NULL)
 		return;
+	if (json_object_object_get_ex(r->claim, "credentials", &creds))
+		jsonx_wipe(creds);
 	json_object_put(r->claim);
 	free(r->id);
 	free(r);
@@ -155,13 +160,9 @@ runner_putenv(struct pilot_strv *env, const char *kv)
 	free(name);
 }
 
-/*
- * Adds an object of NAME: value pairs (the profile's env, the run's
- * credentials); remembers credential values so telemetry can mask them.
- */
+/* Adds an object of NAME: value pairs (the profile's env, credentials). */
 static void
-runner_env_object(struct runner_ctx *x, struct pilot_strv *env,
-    struct json_object *obj, int secret)
+runner_env_object(struct pilot_strv *env, struct json_object *obj)
 {
 	const char	*value;
 
@@ -176,9 +177,36 @@ runner_env_object(struct runner_ctx *x, struct pilot_strv *env,
 			value = json_object_to_json_string_ext(val,
 			    JSON_C_TO_STRING_PLAIN);
 		runner_setenv(env, key, value);
-		if (secret && strlen(value) >= 6)
-			pilot_strv_add(&x->secrets, value);
 	}
+}
+
+/* Every credential value of the claim is masked from the start. */
+static void
+runner_mask_init(struct runner_ctx *x)
+{
+	struct json_object	*creds;
+
+	if (!json_object_object_get_ex(x->r->claim, "credentials", &creds) ||
+	    !json_object_is_type(creds, json_type_object))
+		return;
+	json_object_object_foreach(creds, key, val) {
+		(void)key;
+		if (val != NULL && json_object_is_type(val, json_type_string))
+			mask_add(&x->mask, json_object_get_string(val));
+	}
+}
+
+/* A masked copy of a string for finish or the log (NULL stays NULL). */
+static char *
+runner_masked(struct runner_ctx *x, const char *s)
+{
+	char	*m;
+
+	if (s == NULL)
+		return (NULL);
+	if ((m = mask_bytes(&x->mask, s, strlen(s), NULL)) != NULL)
+		return (m);
+	return (xstrdup(s));
 }
 
 /*
@@ -214,51 +242,9 @@ runner_environment(struct runner_ctx *x, struct pilot_strv *env)
 	pilot_strv_free(&add);
 	if (json_object_object_get_ex(claim, "pilot", &pilot) &&
 	    json_object_object_get_ex(pilot, "env", &v))
-		runner_env_object(x, env, v, 0);
+		runner_env_object(env, v);
 	if (json_object_object_get_ex(claim, "credentials", &v))
-		runner_env_object(x, env, v, 1);
-}
-
-/* Credentials never leave in telemetry: their values become "***". */
-static void
-runner_mask(struct runner_ctx *x, struct json_object *v)
-{
-	const char	*s, *at;
-	char		*out, *tmp;
-	size_t		 i, n, len;
-	int		 changed;
-
-	if (x->secrets.n == 0 || v == NULL)
-		return;
-	if (json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, key, val) {
-			if (!json_object_is_type(val, json_type_string)) {
-				runner_mask(x, val);
-				continue;
-			}
-			out = xstrdup(json_object_get_string(val));
-			changed = 0;
-			for (i = 0; i < x->secrets.n; i++) {
-				s = x->secrets.v[i];
-				len = strlen(s);
-				while ((at = strstr(out, s)) != NULL) {
-					tmp = out;
-					out = xprintf("%.*s***%s",
-					    (int)(at - tmp), tmp, at + len);
-					free(tmp);
-					changed = 1;
-				}
-			}
-			if (changed)
-				json_object_object_add(v, key,
-				    json_object_new_string(out));
-			free(out);
-		}
-	} else if (json_object_is_type(v, json_type_array)) {
-		n = json_object_array_length(v);
-		for (i = 0; i < n; i++)
-			runner_mask(x, json_object_array_get_idx(v, i));
-	}
+		runner_env_object(env, v);
 }
 
 /* The parser's messages: numbered and queued for the next batch. */
@@ -268,7 +254,8 @@ runner_emit(void *arg, const char *type, struct json_object *data)
 	struct runner_ctx	*x = arg;
 	struct json_object	*m;
 
-	runner_mask(x, data);
+	/* Credentials never leave in telemetry: their values become "***". */
+	mask_json(&x->mask, data);
 	m = json_object_new_object();
 	json_object_object_add(m, "seq", json_object_new_int64(x->seq++));
 	json_object_object_add(m, "type", json_object_new_string(type));
@@ -691,6 +678,17 @@ runner_loop(struct runner_ctx *x)
 	}
 }
 
+/* The pilot's environment holds the credentials: wiped, then freed. */
+static void
+runner_env_free(struct pilot_strv *env)
+{
+	size_t	 i;
+
+	for (i = 0; i < env->n; i++)
+		explicit_bzero(env->v[i], strlen(env->v[i]));
+	pilot_strv_free(env);
+}
+
 /* Starts the pilot; a message (allocated) when it cannot. */
 static int
 runner_spawn(struct runner_ctx *x, char **cause)
@@ -713,7 +711,7 @@ runner_spawn(struct runner_ctx *x, char **cause)
 	if ((exe = proc_which(argv.v[0], path)) == NULL) {
 		*cause = xprintf("%s: not found on PATH", argv.v[0]);
 		pilot_strv_free(&argv);
-		pilot_strv_free(&env);
+		runner_env_free(&env);
 		return (-1);
 	}
 	memset(&ps, 0, sizeof ps);
@@ -733,7 +731,7 @@ runner_spawn(struct runner_ctx *x, char **cause)
 	}
 	free(exe);
 	pilot_strv_free(&argv);
-	pilot_strv_free(&env);
+	runner_env_free(&env);
 	return (rc);
 }
 
@@ -742,7 +740,7 @@ static void
 runner_diff(struct runner_ctx *x)
 {
 	struct ufo_error	 err;
-	char			*diff, *path, num[32];
+	char			*diff, *masked, *path, num[32];
 	size_t			 len;
 
 	err_clear(&err);
@@ -750,6 +748,11 @@ runner_diff(struct runner_ctx *x)
 		log_warn("%s: %s", x->what, err.message);
 		pilot_emit_error(&x->st, err.message);
 		return;
+	}
+	/* A credential the pilot wrote into a file stays out of the diff. */
+	if ((masked = mask_bytes(&x->mask, diff, len, &len)) != NULL) {
+		free(diff);
+		diff = masked;
 	}
 	path = xprintf("%s/artifacts/git.diff", x->base);
 	snprintf(num, sizeof num, "%lld", (long long)x->r->attempt);
@@ -767,8 +770,10 @@ runner_finish(struct runner_ctx *x, const char *status, const char *error)
 	struct json_object	*body, *usage;
 	struct pilot_usage	*u = &x->st.usage;
 	const char		*session;
-	char			*path;
+	char			*path, *masked, *final;
 
+	masked = runner_masked(x, error);
+	final = runner_masked(x, x->st.final_message);
 	body = json_object_new_object();
 	json_object_object_add(body, "attempt",
 	    json_object_new_int64(x->r->attempt));
@@ -776,12 +781,12 @@ runner_finish(struct runner_ctx *x, const char *status, const char *error)
 	if (x->spawned)
 		json_object_object_add(body, "exit_code",
 		    json_object_new_int(x->st.exit_code));
-	if (error != NULL)
+	if (masked != NULL)
 		json_object_object_add(body, "error",
-		    json_object_new_string(error));
-	if (x->st.final_message != NULL)
+		    json_object_new_string(masked));
+	if (final != NULL)
 		json_object_object_add(body, "final_message",
-		    json_object_new_string(x->st.final_message));
+		    json_object_new_string(final));
 	/* goose has no id in its stream: its session is the name. */
 	session = x->st.session_id;
 	if (session == NULL && x->kind == &pilot_goose && x->spawned)
@@ -808,8 +813,10 @@ runner_finish(struct runner_ctx *x, const char *status, const char *error)
 	if (runner_call_retry(x, "finish", path, body, NULL, 0, NULL,
 	    RUNNER_FINISH_MAX_MS) == RUNNER_CALL_OK)
 		log_info("%s: finished: %s%s%s", x->what, status,
-		    error != NULL ? ": " : "", error != NULL ? error : "");
+		    masked != NULL ? ": " : "", masked != NULL ? masked : "");
 	free(path);
+	free(masked);
+	free(final);
 	json_object_put(body);
 }
 
@@ -917,6 +924,7 @@ runner_main(void *arg)
 	x.client = client_create(r->env->client);
 	client_set_stop(x.client, r->env->kill);
 	x.base = client_path("/rover/runs/%s", r->id);
+	runner_mask_init(&x);
 	pilot_state_init(&x.st, NULL, runner_emit, &x);
 	if (runner_spec(&x, &cause) == -1) {
 		log_error("%s: %s", x.what, cause);
@@ -931,7 +939,7 @@ runner_main(void *arg)
 		workdir_free(&x.wd);
 	free(x.buf[0]);
 	free(x.buf[1]);
-	pilot_strv_free(&x.secrets);
+	mask_free(&x.mask);
 	if (x.args != NULL) {
 		for (i = 0; x.args[i] != NULL; i++)
 			free(x.args[i]);

@@ -11,12 +11,25 @@
 static enum cmd_retval	cmd_pilot_create_exec(struct cmd *);
 static enum cmd_retval	cmd_pilot_list_exec(struct cmd *);
 static enum cmd_retval	cmd_pilot_show_exec(struct cmd *);
+static enum cmd_retval	cmd_pilot_edit_exec(struct cmd *);
 
 static const struct option cmd_pilot_create_options[] = {
 	{ "kind", required_argument, NULL, CMD_OPT_KIND },
 	{ "model", required_argument, NULL, CMD_OPT_MODEL },
 	{ "arg", required_argument, NULL, CMD_OPT_ARG },
 	{ "cred", required_argument, NULL, CMD_OPT_CRED },
+	{ "env", required_argument, NULL, CMD_OPT_ENV },
+	{ "max-turns", required_argument, NULL, CMD_OPT_MAX_TURNS },
+	{ "timeout", required_argument, NULL, CMD_OPT_TIMEOUT },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option cmd_pilot_edit_options[] = {
+	{ "kind", required_argument, NULL, CMD_OPT_KIND },
+	{ "model", required_argument, NULL, CMD_OPT_MODEL },
+	{ "arg", required_argument, NULL, CMD_OPT_ARG },
+	{ "cred", required_argument, NULL, CMD_OPT_CRED },
+	{ "no-cred", no_argument, NULL, CMD_OPT_NO_CRED },
 	{ "env", required_argument, NULL, CMD_OPT_ENV },
 	{ "max-turns", required_argument, NULL, CMD_OPT_MAX_TURNS },
 	{ "timeout", required_argument, NULL, CMD_OPT_TIMEOUT },
@@ -46,6 +59,19 @@ const struct cmd_entry cmd_pilot_list_entry = {
 	.exec = cmd_pilot_list_exec
 };
 
+const struct cmd_entry cmd_pilot_edit_entry = {
+	.name = "pilot",
+	.sub = "edit",
+	.usage = "NAME [--kind KIND] [--model M] [--arg A]... [--cred NAME]... "
+	    "[--no-cred] [--env K=V]... [--max-turns N] [--timeout SECS]",
+	.longopts = cmd_pilot_edit_options,
+	.lower = 1,
+	.upper = 1,
+	.help = "change a pilot; --arg, --cred and --env replace the lists "
+	    "they name, --no-cred empties the credentials",
+	.exec = cmd_pilot_edit_exec
+};
+
 const struct cmd_entry cmd_pilot_show_entry = {
 	.name = "pilot",
 	.sub = "show",
@@ -70,42 +96,42 @@ cmd_pilot_strings(struct cmd *cmd, int key)
 	return (array);
 }
 
+/*
+ * The fields the options of create and edit set, into body; a usage error
+ * (said) when one is not valid.
+ */
 static enum cmd_retval
-cmd_pilot_create_exec(struct cmd *cmd)
+cmd_pilot_fields(struct cmd *cmd, struct json_object *body)
 {
-	struct json_object	*body, *env, *pilot = NULL;
-	struct ufo_error	 err;
-	enum cmd_retval		 retval;
+	struct json_object	*env;
 	const char		*v, *eq;
 	char			*name;
 	size_t			 i = 0;
 	int64_t			 n;
 
-	if (cmd_get(cmd, CMD_OPT_KIND) == NULL)
-		return (cmd_usage(cmd, "--kind is required"));
-	body = json_object_new_object();
-	json_object_object_add(body, "name",
-	    json_object_new_string(cmd->argv[0]));
-	json_object_object_add(body, "kind",
-	    json_object_new_string(cmd_get(cmd, CMD_OPT_KIND)));
+	if ((v = cmd_get(cmd, CMD_OPT_KIND)) != NULL)
+		json_object_object_add(body, "kind", json_object_new_string(v));
 	if ((v = cmd_get(cmd, CMD_OPT_MODEL)) != NULL)
 		json_object_object_add(body, "model",
 		    json_object_new_string(v));
 	if (cmd_count(cmd, CMD_OPT_ARG) > 0)
 		json_object_object_add(body, "args",
 		    cmd_pilot_strings(cmd, CMD_OPT_ARG));
-	if (cmd_count(cmd, CMD_OPT_CRED) > 0)
+	if (cmd_count(cmd, CMD_OPT_CRED) > 0 &&
+	    cmd_count(cmd, CMD_OPT_NO_CRED) > 0)
+		return (cmd_usage(cmd, "--cred and --no-cred exclude each "
+		    "other"));
+	if (cmd_count(cmd, CMD_OPT_CRED) > 0 ||
+	    cmd_count(cmd, CMD_OPT_NO_CRED) > 0)
 		json_object_object_add(body, "credentials",
 		    cmd_pilot_strings(cmd, CMD_OPT_CRED));
 	if (cmd_count(cmd, CMD_OPT_ENV) > 0) {
 		env = json_object_new_object();
 		json_object_object_add(body, "env", env);
 		while ((v = cmd_next(cmd, CMD_OPT_ENV, &i)) != NULL) {
-			if ((eq = strchr(v, '=')) == NULL || eq == v) {
-				json_object_put(body);
+			if ((eq = strchr(v, '=')) == NULL || eq == v)
 				return (cmd_usage(cmd, "invalid --env \"%s\" "
 				    "(expected NAME=VALUE)", v));
-			}
 			name = xstrndup(v, (size_t)(eq - v));
 			json_object_object_add(env, name,
 			    json_object_new_string(eq + 1));
@@ -113,26 +139,34 @@ cmd_pilot_create_exec(struct cmd *cmd)
 		}
 	}
 	if ((v = cmd_get(cmd, CMD_OPT_MAX_TURNS)) != NULL) {
-		if (cmd_number_parse(v, 1, INT32_MAX, &n) == -1) {
-			json_object_put(body);
+		if (cmd_number_parse(v, 1, INT32_MAX, &n) == -1)
 			return (cmd_usage(cmd, "invalid --max-turns \"%s\" "
 			    "(expected a positive number)", v));
-		}
 		json_object_object_add(body, "max_turns",
 		    json_object_new_int64(n));
 	}
 	if ((v = cmd_get(cmd, CMD_OPT_TIMEOUT)) != NULL) {
-		if (cmd_duration_parse(v, &n) == -1 || n > INT32_MAX) {
-			json_object_put(body);
+		if (cmd_duration_parse(v, &n) == -1 || n > INT32_MAX)
 			return (cmd_usage(cmd, "invalid --timeout \"%s\" "
 			    "(expected seconds, or a duration like 30m or 2h)",
 			    v));
-		}
 		json_object_object_add(body, "timeout",
 		    json_object_new_int64(n));
 	}
+	return (CMD_RETURN_NORMAL);
+}
 
-	if (client_request(cmd->client, "POST", "/pilots", body, &pilot,
+/* Sends body (create or edit) and prints the pilot's name. */
+static enum cmd_retval
+cmd_pilot_send(struct cmd *cmd, const char *method, const char *path,
+    struct json_object *body)
+{
+	struct json_object	*pilot = NULL;
+	struct ufo_error	 err;
+	enum cmd_retval		 retval;
+	const char		*v;
+
+	if (client_request(cmd->client, method, path, body, &pilot,
 	    &err) == -1)
 		retval = cmd_fail(&err);
 	else {
@@ -142,8 +176,49 @@ cmd_pilot_create_exec(struct cmd *cmd)
 			printf("%s\n", v);
 		retval = CMD_RETURN_NORMAL;
 	}
-	json_object_put(body);
 	json_object_put(pilot);
+	return (retval);
+}
+
+static enum cmd_retval
+cmd_pilot_create_exec(struct cmd *cmd)
+{
+	struct json_object	*body;
+	enum cmd_retval		 retval;
+
+	if (cmd_get(cmd, CMD_OPT_KIND) == NULL)
+		return (cmd_usage(cmd, "--kind is required"));
+	if (cmd_count(cmd, CMD_OPT_NO_CRED) > 0)
+		return (cmd_usage(cmd, "--no-cred is for pilot edit"));
+	body = json_object_new_object();
+	json_object_object_add(body, "name",
+	    json_object_new_string(cmd->argv[0]));
+	if ((retval = cmd_pilot_fields(cmd, body)) == CMD_RETURN_NORMAL)
+		retval = cmd_pilot_send(cmd, "POST", "/pilots", body);
+	json_object_put(body);
+	return (retval);
+}
+
+static enum cmd_retval
+cmd_pilot_edit_exec(struct cmd *cmd)
+{
+	struct json_object	*body;
+	enum cmd_retval		 retval;
+	char			*path;
+
+	body = json_object_new_object();
+	if ((retval = cmd_pilot_fields(cmd, body)) != CMD_RETURN_NORMAL) {
+		json_object_put(body);
+		return (retval);
+	}
+	if (json_object_object_length(body) == 0) {
+		json_object_put(body);
+		return (cmd_usage(cmd, "nothing to change"));
+	}
+	path = client_path("/pilots/%s", cmd->argv[0]);
+	retval = cmd_pilot_send(cmd, "PATCH", path, body);
+	free(path);
+	json_object_put(body);
 	return (retval);
 }
 

@@ -89,19 +89,6 @@ cmd_token_create_exec(struct cmd *cmd)
 	return (CMD_RETURN_NORMAL);
 }
 
-/* "2026-11-23T18:00:00.123Z" as "2026-11-23 18:00", or "-". */
-static char *
-cmd_token_date(const char *ts)
-{
-	char	*s;
-
-	if (ts == NULL || strlen(ts) < 16)
-		return (xstrdup(ts != NULL ? ts : "-"));
-	s = xstrndup(ts, 16);
-	s[10] = ' ';
-	return (s);
-}
-
 static const char *
 cmd_token_state(struct json_object *tok, const char *now)
 {
@@ -149,9 +136,9 @@ cmd_token_list_exec(struct cmd *cmd)
 	n = json_object_array_length(items);
 	for (i = 0; i < n; i++) {
 		tok = json_object_array_get_idx(items, i);
-		created = cmd_token_date(jsonx_str(tok, "created_at"));
-		expires = cmd_token_date(jsonx_str(tok, "expires_at"));
-		used = cmd_token_date(jsonx_str(tok, "last_used_at"));
+		created = cmd_date_minutes(jsonx_str(tok, "created_at"));
+		expires = cmd_date_minutes(jsonx_str(tok, "expires_at"));
+		used = cmd_date_minutes(jsonx_str(tok, "last_used_at"));
 		state = cmd_token_state(tok, now);
 		output_table_row(t);
 		output_table_cell(t, jsonx_str(tok, "id"), OUTPUT_SGR_DIM);

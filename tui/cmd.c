@@ -372,6 +372,19 @@ cmd_read_stdin(char **out, struct ufo_error *err)
 	return (0);
 }
 
+/* "2026-11-23T18:00:00.123Z" as "2026-11-23 18:00", or "-". */
+char *
+cmd_date_minutes(const char *ts)
+{
+	char	*s;
+
+	if (ts == NULL || strlen(ts) < 16)
+		return (xstrdup(ts != NULL ? ts : "-"));
+	s = xstrndup(ts, 16);
+	s[10] = ' ';
+	return (s);
+}
+
 /* What a command that changed something prints: only with --json. */
 enum cmd_retval
 cmd_print_object(const struct cmd *cmd, struct json_object *obj)

@@ -35,6 +35,7 @@ enum cmd_opt {
 	CMD_OPT_MODEL,
 	CMD_OPT_ARG,
 	CMD_OPT_CRED,
+	CMD_OPT_NO_CRED,
 	CMD_OPT_ENV,
 	CMD_OPT_MAX_TURNS,
 	CMD_OPT_TIMEOUT,
@@ -122,6 +123,10 @@ extern const struct cmd_entry cmd_rover_add_entry;
 extern const struct cmd_entry cmd_ssh_key_entry;
 extern const struct cmd_entry cmd_label_list_entry;
 extern const struct cmd_entry cmd_label_create_entry;
+extern const struct cmd_entry cmd_cred_set_entry;
+extern const struct cmd_entry cmd_cred_list_entry;
+extern const struct cmd_entry cmd_cred_rm_entry;
+extern const struct cmd_entry cmd_pilot_edit_entry;
 extern const struct cmd_entry cmd_token_create_entry;
 extern const struct cmd_entry cmd_token_list_entry;
 extern const struct cmd_entry cmd_token_revoke_entry;
@@ -181,6 +186,8 @@ int		 cmd_duration_parse(const char *, int64_t *);
 int		 cmd_number_parse(const char *, int64_t, int64_t, int64_t *);
 int		 cmd_read_stdin(char **, struct ufo_error *);
 enum cmd_retval	 cmd_print_object(const struct cmd *, struct json_object *);
+/* An API time to the minute ("2026-11-23 18:00"), allocated; "-" if none. */
+char		*cmd_date_minutes(const char *);
 
 /* tui/cmd-op.c: shared with the no-argument listing in tui/ufo.c. */
 void		 cmd_op_print_table(struct json_object *);
