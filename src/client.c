@@ -108,6 +108,7 @@ struct client_sse_conn {
 static int
 client_buf_add(struct client_buf *b, const void *p, size_t len)
 {
+	char	*next;
 	size_t	 size;
 
 	if (b->max != 0 && len > b->max - b->len) {
@@ -118,7 +119,15 @@ client_buf_add(struct client_buf *b, const void *p, size_t len)
 		size = b->size == 0 ? 256 : b->size;
 		while (size < b->len + len + 1)
 			size *= 2;
-		b->data = xrealloc(b->data, size);
+		/* Not realloc: an answer may hold credentials, and no copy
+		 * of it is left behind unwiped. */
+		next = xmalloc(size);
+		if (b->data != NULL) {
+			memcpy(next, b->data, b->len);
+			explicit_bzero(b->data, b->size);
+			free(b->data);
+		}
+		b->data = next;
 		b->size = size;
 	}
 	memcpy(b->data + b->len, p, len);
@@ -130,6 +139,8 @@ client_buf_add(struct client_buf *b, const void *p, size_t len)
 static void
 client_buf_free(struct client_buf *b)
 {
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->size);
 	free(b->data);
 	memset(b, 0, sizeof *b);
 }

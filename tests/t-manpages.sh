@@ -87,8 +87,8 @@ run timeout 10 "$UFOD_BIN" -h
 usage="$out$err"
 like "$usage" 'usage' "ufod -h prints a usage"
 # Letters of "[-dfv]" groups and of "-c CONF"-style options.
-letters=$(printf '%s\n' "$usage" | grep -Eo '\[?-[A-Za-z]+' |
-    sed 's/^\[//; s/^-//' | fold -w 1 | sort -u)
+letters=$(printf '%s\n' "$usage" | sed 's/--[a-z-]*//g' |
+    grep -Eo '\[?-[A-Za-z]+' | sed 's/^\[//; s/^-//' | fold -w 1 | sort -u)
 isnt "$letters" "" "ufod -h lists option letters"
 missing=
 for l in $letters V h; do
@@ -101,6 +101,12 @@ for l in $(awk '/^\.Sh / { o = ($2 == "DESCRIPTION") }
 	printf '%s\n' $letters V h | grep -qx "$l" || extra="$extra -$l"
 done
 is "$extra" "" "every option in ufod.8 is in ufod -h"
+missing=
+for o in $(printf '%s\n' "$usage" | grep -Eo -- '--[a-z][a-z-]*' | sort -u); do
+	grep -Eq "^\\.It Fl \\\\${o#-}( |\$)" "$MAN/ufod.8" ||
+	    missing="$missing $o"
+done
+is "$missing" "" "every long option of ufod -h is an .It Fl in ufod.8"
 
 routes=$(tr '\n\t' '  ' <"$top_srcdir/src/api.c" |
     grep -Eo '\{ *"(GET|POST|PATCH|PUT|DELETE)", *"/[^"]*"' |
@@ -160,6 +166,9 @@ if [ -f "$example" ]; then
 	# Without its TCP port (maybe taken) and on the test's own paths.
 	sed 's/^#\([a-z_]* = \)/\1/; s/^#\(bind\|color\) /\1 /' "$example" |
 	    grep -v '^listen' >"$T/example.conf"
+	# Its master_key_env names a variable: it holds a key here.
+	UFO_MASTER_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+	export UFO_MASTER_KEY
 	if start_ufod -c "$T/example.conf" -D "$HOME/example.db"; then
 		pass "ufod runs with the example configuration"
 		stop_ufod
