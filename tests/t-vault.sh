@@ -7,6 +7,9 @@
 # from a named file or variable, and rotation (also one interrupted).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 lib_need_binaries
+# The fake claude shows this variable's value in a text and a tool input.
+UFO_FAKE_SHOW_ENV=MY_API_KEY
+export UFO_FAKE_SHOW_ENV
 board_fixture_ufod || bail_out "ufod did not start"
 
 SECRET=sk-vault-7f3a9c2e-SECRET-4242
@@ -159,6 +162,21 @@ check "no file under HOME holds a value (db, -wal, -shm, logs, outpost)" \
 check "the rover's registration file was searched too" \
     test -f "$XDG_DATA_HOME/ufo/local-rover.json"
 check "and its outpost" test -d "$HOME/.ufo/rovers"
+
+# A claude pilot: the value inside its parsed JSON messages is masked too.
+ok "a claude pilot that names it" ufo pilot create keyed-claude \
+    --kind claude --cred apikey
+ok "an operation for it" ufo op create -t "Claude with a key" \
+    -a pilot:keyed-claude "Use the key."
+run ufo --json op list -q "Claude with a key"
+COP=$(jget 0.code "$out")
+wait_for 60 run_is "$COP" succeeded || diag "run: $body"
+last_run "$COP"
+api GET "/runs/$(jget id)/messages" >/dev/null
+like "$body" '"text":"the key is \*\*\*"' "a text message of claude, masked"
+like "$body" "\"command\":\"curl -H 'X-Key: \\*\\*\\*'\"" \
+    "a tool input, masked"
+unlike "$body" "$SECRET" "no value in its messages"
 
 # --- A credential missing at claim time --------------------------------------
 
