@@ -13,18 +13,8 @@ static enum cmd_retval	cmd_pilot_list_exec(struct cmd *);
 static enum cmd_retval	cmd_pilot_show_exec(struct cmd *);
 static enum cmd_retval	cmd_pilot_edit_exec(struct cmd *);
 
-static const struct option cmd_pilot_create_options[] = {
-	{ "kind", required_argument, NULL, CMD_OPT_KIND },
-	{ "model", required_argument, NULL, CMD_OPT_MODEL },
-	{ "arg", required_argument, NULL, CMD_OPT_ARG },
-	{ "cred", required_argument, NULL, CMD_OPT_CRED },
-	{ "env", required_argument, NULL, CMD_OPT_ENV },
-	{ "max-turns", required_argument, NULL, CMD_OPT_MAX_TURNS },
-	{ "timeout", required_argument, NULL, CMD_OPT_TIMEOUT },
-	{ NULL, 0, NULL, 0 }
-};
-
-static const struct option cmd_pilot_edit_options[] = {
+/* Create takes them all but --no-cred, and says so. */
+static const struct option cmd_pilot_options[] = {
 	{ "kind", required_argument, NULL, CMD_OPT_KIND },
 	{ "model", required_argument, NULL, CMD_OPT_MODEL },
 	{ "arg", required_argument, NULL, CMD_OPT_ARG },
@@ -41,7 +31,7 @@ const struct cmd_entry cmd_pilot_create_entry = {
 	.sub = "create",
 	.usage = "NAME --kind KIND [--model M] [--arg A]... [--cred NAME]... "
 	    "[--env K=V]... [--max-turns N] [--timeout SECS]",
-	.longopts = cmd_pilot_create_options,
+	.longopts = cmd_pilot_options,
 	.lower = 1,
 	.upper = 1,
 	.help = "create a pilot (KIND: claude, codex, goose, shell or "
@@ -64,7 +54,7 @@ const struct cmd_entry cmd_pilot_edit_entry = {
 	.sub = "edit",
 	.usage = "NAME [--kind KIND] [--model M] [--arg A]... [--cred NAME]... "
 	    "[--no-cred] [--env K=V]... [--max-turns N] [--timeout SECS]",
-	.longopts = cmd_pilot_edit_options,
+	.longopts = cmd_pilot_options,
 	.lower = 1,
 	.upper = 1,
 	.help = "change a pilot; --arg, --cred and --env replace the lists "
