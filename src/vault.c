@@ -73,7 +73,7 @@ vault_read_file(const char *path, unsigned char *key, struct ufo_error *err)
 	size_t		 len = 0;
 	int		 fd, rc = 0;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return (1);
 		return (err_set(err, UFO_EINTERNAL, "", "master key %s: %s",

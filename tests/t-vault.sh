@@ -31,7 +31,8 @@ new_key()
 # nowhere: no file under $HOME holds the plaintext of any credential.
 nowhere()
 {
-	! grep -rlF -e "$SECRET" -e "$MULTI_1" -e "$MULTI_2" "$HOME" \
+	! grep -rlF -e "$SECRET" -e "$MULTI_1" -e "$MULTI_2" \
+	    -e "$TTY_VALUE" "$HOME" \
 	    >"$T/found" 2>/dev/null
 }
 
@@ -113,6 +114,25 @@ is "$(jget 'items.#')" 2 "nothing was written by the bad requests"
 run_in "abcdefgh" ufo cred set k 'BAD-ENV'
 is "$rc" 1 "cred set with a bad variable fails"
 like "$err" 'not a valid environment variable name' "naming the problem"
+# On a terminal the value is asked for, and not echoed.
+TTY_VALUE=typed-at-the-prompt-8812
+board_start 80x24 cred set ttykey TTY_KEY ||
+    bail_out "cannot run ufo in tmux"
+board_wait "Value of ttykey:"
+is "$?" 0 "on a terminal, cred set asks for the value"
+board_type "$TTY_VALUE"
+board_keys Enter
+board_wait_exit
+is "$rc" 0 "and stores what was typed"
+board_screen | grep -qF "$TTY_VALUE"
+isnt "$?" 0 "the value was not echoed"
+board_stop
+run ufo cred list
+like "$out" 'ttykey +TTY_KEY' "the typed credential is listed"
+ok "cred rm" ufo cred rm ttykey
+run ufo cred list
+unlike "$out" ttykey "cred rm removed it"
+
 fails 2 "cred set needs NAME and ENV_VAR" ufo cred set k
 fails 2 "cred rm needs a name" ufo cred rm
 fails 1 "cred rm of an unknown credential" ufo cred rm nothere
