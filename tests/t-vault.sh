@@ -343,4 +343,14 @@ is "$(jget 'items.#' "$(api GET /credentials)")" 2 "both credentials remain"
 check "still no file under HOME holds a value" nowhere ||
     diag "found in:" "$(cat "$T/found")"
 
+# The local rover ran every pilot here: its log is ufod's to check too.
+if grep -Eq 'Sanitizer|runtime error:' "$XDG_DATA_HOME/ufo/local-rover.log"
+then
+	fail "the local rover logged no sanitizer reports" \
+	    "$(grep -E -A 12 'Sanitizer|runtime error:' \
+	    "$XDG_DATA_HOME/ufo/local-rover.log" | head -n 40)"
+else
+	pass "the local rover logged no sanitizer reports"
+fi
+
 done_testing
