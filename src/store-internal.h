@@ -200,6 +200,8 @@ int		 store_get_text(struct store *, struct ufo_error *, char *,
 struct json_object *store_row_json(sqlite3_stmt *);
 void		 store_row_text(sqlite3_stmt *, struct store_buf *);
 struct json_object *store_list_wrap(struct json_object *, const char *);
+int		 store_list_fleet(struct store *, const char *, const char *,
+		     struct json_object **, struct ufo_error *);
 void		 store_new_id(char *, const char *);
 void		 store_timestamp(char *, size_t, int64_t);
 void		 store_time_format(char *, size_t, int64_t);

@@ -218,18 +218,9 @@ int
 store_pilot_list(struct store *s, const struct store_actor *a,
     struct json_object **out, struct ufo_error *err)
 {
-	struct json_object	*items;
-	int			 r;
-
-	*out = NULL;
-	s = store_read(s);
-	r = store_get_list(s, err, &items,
-	    STORE_PILOT_SELECT " WHERE fleet_id = ? ORDER BY name", "s",
-	    a->fleet);
-	store_read_end(s);
-	if (r == 0)
-		*out = store_list_wrap(items, NULL);
-	return (r);
+	return (store_list_fleet(s, a->fleet,
+	    STORE_PILOT_SELECT " WHERE fleet_id = ? ORDER BY name", out,
+	    err));
 }
 
 /* A pilot by name or id: 1 found, 0 not, -1 error. */
@@ -424,16 +415,7 @@ int
 store_label_list(struct store *s, const struct store_actor *a,
     struct json_object **out, struct ufo_error *err)
 {
-	struct json_object	*items;
-	int			 r;
-
-	*out = NULL;
-	s = store_read(s);
-	r = store_get_list(s, err, &items,
-	    STORE_LABEL_SELECT " WHERE fleet_id = ? ORDER BY name", "s",
-	    a->fleet);
-	store_read_end(s);
-	if (r == 0)
-		*out = store_list_wrap(items, NULL);
-	return (r);
+	return (store_list_fleet(s, a->fleet,
+	    STORE_LABEL_SELECT " WHERE fleet_id = ? ORDER BY name", out,
+	    err));
 }

@@ -1328,6 +1328,26 @@ store_list_wrap(struct json_object *items, const char *next)
 	return (obj);
 }
 
+/*
+ * A whole list of the fleet's rows, read on a reader: sql takes the fleet
+ * id as its one parameter. The answer is {"items":[…],"next":null}.
+ */
+int
+store_list_fleet(struct store *s, const char *fleet, const char *sql,
+    struct json_object **out, struct ufo_error *err)
+{
+	struct json_object	*items;
+	int			 r;
+
+	*out = NULL;
+	s = store_read(s);
+	r = store_get_list(s, err, &items, sql, "s", fleet);
+	store_read_end(s);
+	if (r == 0)
+		*out = store_list_wrap(items, NULL);
+	return (r);
+}
+
 /* Ids, time, validation. */
 
 /* prefix_ + 20 lowercase base32 characters (100 random bits). */
