@@ -198,6 +198,18 @@ like "$body" "\"command\":\"curl -H 'X-Key: \\*\\*\\*'\"" \
     "a tool input, masked"
 unlike "$body" "$SECRET" "no value in its messages"
 
+# A pilot that fails saying the value: the run's error is masked.
+ok "an operation that fails loudly" ufo op create -t "Fail with the key" \
+    -a pilot:secretive 'echo "bad key $MY_API_KEY" >&2; exit 3'
+run ufo --json op list -q "Fail with the key"
+FOP=$(jget 0.code "$out")
+wait_for 60 run_is "$FOP" failed || diag "run: $body"
+last_run "$FOP"
+like "$(jget error)" 'bad key \*\*\*' "the error of the failed run is masked"
+unlike "$body" "$SECRET" "no value in the run"
+run ufo op show "$FOP"
+unlike "$out" "$SECRET" "nor in the comment saying it failed"
+
 # --- A credential missing at claim time --------------------------------------
 
 ok "a pilot that names a credential nobody set" ufo pilot create ghostly \
