@@ -289,13 +289,14 @@ vault_start(struct store *s, const struct conf *conf, struct ufo_error *err)
 	}
 	store_vault_key_id(key, id, sizeof id);
 	if (store_vault_attach(s, key, made, err) != 0) {
-		if (err->code == UFO_ECONFLICT)
-			err_set(err, UFO_ECONFLICT, "", "master key %s%s is not "
-			    "the key of database %s (key id %s; the database's "
-			    "is %s, with %lld credential%s): refusing to start",
-			    src.env != NULL ? "in $" : "", src.env != NULL ?
-			    src.env : src.path, conf->database, id, dbid,
-			    (long long)n, n == 1 ? "" : "s");
+		if (err->code != UFO_ECONFLICT)
+			goto out;
+		err_set(err, UFO_ECONFLICT, "", "master key %s%s is not the "
+		    "key of database %s (key id %s; the database's is %s, "
+		    "with %lld credential%s): refusing to start",
+		    src.env != NULL ? "in $" : "", src.env != NULL ? src.env :
+		    src.path, conf->database, id, dbid, (long long)n,
+		    n == 1 ? "" : "s");
 		goto out;
 	}
 	rc = 0;

@@ -173,7 +173,8 @@ test_keys(void)
 {
 	unsigned char		 k1[STORE_VAULT_KEY_SIZE];
 	unsigned char		 k2[STORE_VAULT_KEY_SIZE];
-	char			 id[STORE_VAULT_ID_SIZE], want[STORE_VAULT_ID_SIZE];
+	char			 id[STORE_VAULT_ID_SIZE];
+	char			 want[STORE_VAULT_ID_SIZE];
 	struct ufo_error	 err;
 	int64_t			 n;
 
@@ -230,8 +231,9 @@ test_set(void)
 	    "\"abcdefgh\"}", &err), -1, "LD_* is the loader's");
 	is_int(cred_set(&owner, "k", "{\"env\":\"K\",\"value\":12345678}",
 	    &err), -1, "a value that is not a string");
-	is_int(cred_set(&owner, "k", "{\"env\":\"K\",\"value\":\"ab\\u0000cdef\"}",
-	    &err), -1, "a value with a NUL byte");
+	is_int(cred_set(&owner, "k", "{\"env\":\"K\","
+	    "\"value\":\"ab\\u0000cdef\"}", &err), -1,
+	    "a value with a NUL byte");
 
 	ok(store_credential_list(s, &member, &list, &err) == 0,
 	    "a member lists them");
