@@ -23,11 +23,14 @@ struct conf {
 	char		*socket;	/* Unix socket of ufod */
 	char		*database;	/* SQLite file */
 	char		*listen;	/* TCP "host:port", NULL for none */
+	char		*tls_cert;	/* PEM certificate of the TCP listener */
+	char		*tls_key;	/* PEM private key of the TCP listener */
 	char		*log;		/* "stderr" or "syslog" */
 	char		*log_level;	/* error, warning, info, debug */
 	size_t		 max_body;	/* request body limit in bytes */
 	int		 threads;	/* HTTP worker threads */
 	char		*server;	/* ufo: default server URL */
+	char		*ca_file;	/* clients: PEM CAs that verify ufod */
 	char		*alert;		/* board: "bell", "flash" or "none" */
 	struct conf_line *lines;	/* directives, in file order */
 	size_t		 nlines;

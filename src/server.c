@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "protocol.h"
 #include "route.h"
 #include "server.h"
+#include "tls.h"
 #include "waiter.h"
 #include "xmalloc.h"
 
@@ -29,6 +31,8 @@
 #define SERVER_KEEPALIVE_MS	25000
 #define SERVER_IDLE_TIMEOUT	120
 #define SERVER_MAX_CONNECTIONS	16000
+/* GnuTLS's defaults, less the protocol versions older than TLS 1.2. */
+#define SERVER_TLS_PRIORITIES	"NORMAL:-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0"
 
 struct server_listener {
 	struct server		*srv;
@@ -38,6 +42,7 @@ struct server_listener {
 	int			 quiesced;
 	volatile int		 closing;
 	char			*addr;
+	struct tls_pair		*tls;	/* NULL: plain HTTP */
 };
 
 struct server {
@@ -607,20 +612,42 @@ server_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("libmicrohttpd: %s", msg);
 }
 
+/* Serves fd; with tls (copied), HTTPS with that certificate. */
 static struct server_listener *
 server_listener_start(struct server *srv, int fd, int is_unix,
-    const char *addr, struct ufo_error *err)
+    const char *addr, const struct tls_pair *tls, struct ufo_error *err)
 {
 	struct server_listener	*l;
+	struct MHD_OptionItem	 tlsopts[4];
 	unsigned int		 flags;
 
+	if (tls != NULL &&
+	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		err_set(err, UFO_EINVAL, "tls_cert", "tls_cert %s: this "
+		    "libmicrohttpd was built without TLS, so ufod cannot serve "
+		    "HTTPS", tls->cert_file);
+		return (NULL);
+	}
 	l = xcalloc(1, sizeof *l);
 	l->srv = srv;
 	l->fd = fd;
 	l->is_unix = is_unix;
 	l->addr = xstrdup(addr);
+	l->tls = tls_copy(tls);
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG;
+	/* Without TLS the array starts at its end: no options. */
+	memset(tlsopts, 0, sizeof tlsopts);
+	if (l->tls != NULL) {
+		flags |= MHD_USE_TLS;
+		tlsopts[0].option = MHD_OPTION_HTTPS_MEM_CERT;
+		tlsopts[0].ptr_value = l->tls->cert;
+		tlsopts[1].option = MHD_OPTION_HTTPS_MEM_KEY;
+		tlsopts[1].ptr_value = l->tls->key;
+		tlsopts[2].option = MHD_OPTION_HTTPS_PRIORITIES;
+		tlsopts[2].ptr_value = (void *)SERVER_TLS_PRIORITIES;
+	}
+	tlsopts[3].option = MHD_OPTION_END;
 	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, l,
 	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
@@ -628,10 +655,18 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_IDLE_TIMEOUT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_MAX_CONNECTIONS,
+	    MHD_OPTION_ARRAY, l->tls != NULL ? tlsopts : tlsopts + 3,
 	    MHD_OPTION_END);
 	if (l->daemon == NULL) {
-		err_set(err, UFO_EINTERNAL, "", "cannot start the HTTP server "
-		    "on %s", addr);
+		if (l->tls != NULL)
+			err_set(err, UFO_EINVAL, "tls_cert", "cannot start the "
+			    "HTTPS server on %s with tls_cert %s and tls_key "
+			    "%s (ufod -v says more)", addr, l->tls->cert_file,
+			    l->tls->key_file);
+		else
+			err_set(err, UFO_EINTERNAL, "", "cannot start the HTTP "
+			    "server on %s", addr);
+		tls_free(l->tls);
 		free(l->addr);
 		free(l);
 		return (NULL);
@@ -659,6 +694,7 @@ server_listener_stop(struct server_listener *l)
 	waiter_release(l);
 	MHD_stop_daemon(l->daemon);
 	close(l->fd);
+	tls_free(l->tls);
 	free(l->addr);
 	free(l);
 }
@@ -748,7 +784,7 @@ server_listen_unix(struct server *srv, const char *path,
 		close(fd);
 		return (-1);
 	}
-	if ((srv->unix_l = server_listener_start(srv, fd, 1, path,
+	if ((srv->unix_l = server_listener_start(srv, fd, 1, path, NULL,
 	    err)) == NULL) {
 		close(fd);
 		unlink(path);
@@ -759,9 +795,30 @@ server_listen_unix(struct server *srv, const char *path,
 	return (0);
 }
 
-/* Binds "host:port" or "[v6]:port". */
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 answer only this host. */
 static int
-server_bind_tcp(const char *addr, struct ufo_error *err)
+server_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*s4;
+	const struct sockaddr_in6	*s6;
+
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)sa;
+		return ((ntohl(s4->sin_addr.s_addr) >> 24) == 127);
+	}
+	if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+			return (1);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			return (s6->sin6_addr.s6_addr[12] == 127);
+	}
+	return (0);
+}
+
+/* Binds "host:port" or "[v6]:port"; *loopback says if it is only local. */
+static int
+server_bind_tcp(const char *addr, int *loopback, struct ufo_error *err)
 {
 	struct addrinfo	 hints, *res, *ai;
 	char		*host, *port, *end;
@@ -796,8 +853,10 @@ server_bind_tcp(const char *addr, struct ufo_error *err)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 1024) == 0)
+		    listen(fd, 1024) == 0) {
+			*loopback = server_is_loopback(ai->ai_addr);
 			break;
+		}
 		err_set(err, UFO_EINVAL, "listen", "listen: %s: %s", addr,
 		    strerror(errno));
 		close(fd);
@@ -812,30 +871,41 @@ server_bind_tcp(const char *addr, struct ufo_error *err)
 }
 
 int
-server_listen_tcp(struct server *srv, const char *addr, struct ufo_error *err)
+server_listen_tcp(struct server *srv, const char *addr,
+    const struct tls_pair *tls, struct ufo_error *err)
 {
 	struct server_listener	*l = NULL, *old;
-	int			 fd;
+	int			 fd, loopback = 0;
 
 	pthread_mutex_lock(&srv->lock);
 	old = srv->tcp_l;
 	pthread_mutex_unlock(&srv->lock);
-	if ((old == NULL && addr == NULL) ||
-	    (old != NULL && addr != NULL && strcmp(old->addr, addr) == 0))
+	if ((old == NULL && addr == NULL) || (old != NULL && addr != NULL &&
+	    strcmp(old->addr, addr) == 0 && tls_same(old->tls, tls)))
 		return (0);
 	if (addr != NULL) {
 		/* The old listener goes first: the port may be the same. */
 		if (old != NULL)
 			server_listener_stop(old);
 		old = NULL;
-		if ((fd = server_bind_tcp(addr, err)) == -1)
+		if ((fd = server_bind_tcp(addr, &loopback, err)) == -1)
 			return (-1);
-		if ((l = server_listener_start(srv, fd, 0, addr,
+		if ((l = server_listener_start(srv, fd, 0, addr, tls,
 		    err)) == NULL) {
 			close(fd);
 			return (-1);
 		}
-		log_info("listening on %s", addr);
+		if (tls != NULL)
+			log_info("listening on %s (HTTPS, certificate %s)",
+			    addr, tls->cert_file);
+		else if (loopback)
+			log_info("listening on %s (plain HTTP, loopback only)",
+			    addr);
+		else
+			log_warn("listening on %s with plain HTTP on a "
+			    "non-loopback address: tokens and everything "
+			    "else cross the network unencrypted; set tls_cert "
+			    "and tls_key in ufo.conf", addr);
 	}
 	pthread_mutex_lock(&srv->lock);
 	srv->tcp_l = l;
@@ -917,6 +987,8 @@ server_info(struct server *srv)
 	pthread_mutex_lock(&srv->lock);
 	json_object_object_add(o, "listen", srv->tcp_l != NULL ?
 	    json_object_new_string(srv->tcp_l->addr) : NULL);
+	json_object_object_add(o, "tls", json_object_new_boolean(
+	    srv->tcp_l != NULL && srv->tcp_l->tls != NULL));
 	pthread_mutex_unlock(&srv->lock);
 	json_object_object_add(o, "events",
 	    json_object_new_int64(waiter_generation(WAITER_EVENTS)));
