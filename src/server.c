@@ -80,6 +80,7 @@ struct server_req {
 /* A streamed response (server-sent events). */
 struct server_stream {
 	struct server_listener	*l;
+	struct server_req	*r;	/* lives until the stream ends */
 	struct MHD_Connection	*conn;
 	struct api_stream	 api;
 	char			*out;
@@ -430,6 +431,12 @@ server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		seen = waiter_generation(s->api.wait_kind);
 		err_clear(&err);
+		if (server_authenticate(s->r, s->r->match.route->flags,
+		    &err) == -1) {
+			log_info("%s %s: stream ended: %s", s->r->req.method,
+			    s->r->req.path, err.message);
+			return (MHD_CONTENT_READER_END_OF_STREAM);
+		}
 		s->out = s->api.fill(s->api.cls, &s->done, &err);
 		if (s->out == NULL && err.code != UFO_OK) {
 			log_warn("event stream: %s", err.message);
@@ -469,6 +476,7 @@ server_reply_stream(struct server_req *r, struct api_response *resp)
 
 	s = xcalloc(1, sizeof *s);
 	s->l = r->l;
+	s->r = r;
 	s->conn = r->conn;
 	s->api = resp->stream;
 	mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
@@ -555,8 +563,15 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 		r->prepared = 1;
 		if (server_prepare(r, url, method, &err) == -1)
 			return (server_reply_error(r, &err));
-	} else
+	} else {
 		r->req.woken = r->w.woken;
+		/*
+		 * A parked request wakes to credentials that may have been
+		 * revoked meanwhile (that wakes every waiter): ask again.
+		 */
+		if (server_authenticate(r, r->match.route->flags, &err) == -1)
+			return (server_reply_error(r, &err));
+	}
 	memset(&resp, 0, sizeof resp);
 	resp.status = 200;
 	rc = r->match.route->handler(&r->req, &resp, &err);

@@ -828,6 +828,8 @@ store_auth_changed(struct store *s)
 {
 	if (!s->in_tx)
 		fatalx("%s: outside a transaction", __func__);
+	if (!s->tx_auth)
+		store_wake_add(s, "auth");
 	s->tx_auth = 1;
 }
 
