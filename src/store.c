@@ -828,9 +828,18 @@ store_auth_changed(struct store *s)
 {
 	if (!s->in_tx)
 		fatalx("%s: outside a transaction", __func__);
-	if (!s->tx_auth)
-		store_wake_add(s, "auth");
 	s->tx_auth = 1;
+}
+
+/*
+ * The open request takes credentials away: besides the cache, the requests
+ * parked with them must hear it now (wake key "auth"), not at their end.
+ */
+void
+store_auth_revoked(struct store *s)
+{
+	store_auth_changed(s);
+	store_wake_add(s, "auth");
 }
 
 /* Statements. */
