@@ -73,6 +73,8 @@ run curl -s --max-time 10 --cacert "$CA" --tlsv1.1 --tls-max 1.1 \
 isnt "$rc" 0 "TLS 1.1 is refused"
 api GET /server >/dev/null
 is "$(jget tls)" true "GET /server on the socket: tls is true"
+ok "ufo server status" ufo server status
+like "$out" "listen: +127\\.0\\.0\\.1:$PORT \\(HTTPS\\)" "it says the listener is HTTPS"
 check "the socket still speaks plain HTTP" health
 
 # --- ufo ---------------------------------------------------------------------
@@ -282,6 +284,9 @@ check "plain HTTP on loopback is said in the log" grep -q \
 unlike "$(cat "$UFOD_LOG")" 'warning' "and is no warning"
 api GET /server >/dev/null
 is "$(jget tls)" false "GET /server: tls is false"
+ok "ufo server status" ufo server status
+like "$out" "listen: +127\\.0\\.0\\.1:$PLAIN \\(plain HTTP\\)" \
+    "it says the listener is plain HTTP"
 printf 'listen = 0.0.0.0:%s\n' "$PLAIN" >"$CONF"
 kill -HUP "$UFOD_PID"
 check "SIGHUP to 0.0.0.0: plain HTTP is warned of" wait_for 30 grep -q \
