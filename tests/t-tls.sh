@@ -68,9 +68,13 @@ is "$rc" 60 "curl without the CA: the certificate does not verify"
 run curl -s --max-time 10 "http://127.0.0.1:$PORT/api/v1/health"
 isnt "$rc" 0 "plain HTTP to the TLS port fails"
 unlike "$out" '"status"' "and gets no answer"
-run curl -s --max-time 10 --cacert "$CA" --tlsv1.1 --tls-max 1.1 \
-    "$URL/api/v1/health"
+# openssl s_client at security level 0 would speak TLS 1.1 if let.
+run timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -tls1_1 \
+    -cipher DEFAULT@SECLEVEL=0
 isnt "$rc" 0 "TLS 1.1 is refused"
+run timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 \
+    -cipher DEFAULT@SECLEVEL=0
+is "$rc" 0 "TLS 1.2 is spoken"
 api GET /server >/dev/null
 is "$(jget tls)" true "GET /server on the socket: tls is true"
 ok "ufo server status" ufo server status
