@@ -899,9 +899,16 @@ server_listen_tcp(struct server *srv, const char *addr,
 	    strcmp(old->addr, addr) == 0 && tls_same(old->tls, tls)))
 		return (0);
 	if (addr != NULL) {
-		/* The old listener goes first: the port may be the same. */
-		if (old != NULL)
+		/*
+		 * The old listener goes first: the port may be the same.
+		 * GET /server must not see it meanwhile.
+		 */
+		if (old != NULL) {
+			pthread_mutex_lock(&srv->lock);
+			srv->tcp_l = NULL;
+			pthread_mutex_unlock(&srv->lock);
 			server_listener_stop(old);
+		}
 		old = NULL;
 		if ((fd = server_bind_tcp(addr, &loopback, err)) == -1)
 			return (-1);
