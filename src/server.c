@@ -43,6 +43,7 @@ struct server_listener {
 	volatile int		 closing;
 	char			*addr;
 	struct tls_pair		*tls;	/* NULL: plain HTTP */
+	int			 loopback;	/* bound to a loopback address */
 };
 
 struct server {
@@ -917,23 +918,36 @@ server_listen_tcp(struct server *srv, const char *addr,
 			close(fd);
 			return (-1);
 		}
-		if (tls != NULL)
-			log_info("listening on %s (HTTPS, certificate %s)",
-			    addr, tls->cert_file);
-		else if (loopback)
-			log_info("listening on %s (plain HTTP, loopback only)",
-			    addr);
-		else
-			log_warn("listening on %s with plain HTTP on a "
-			    "non-loopback address: tokens and everything "
-			    "else cross the network unencrypted; set tls_cert "
-			    "and tls_key in ufo.conf", addr);
+		l->loopback = loopback;
 	}
 	pthread_mutex_lock(&srv->lock);
 	srv->tcp_l = l;
 	pthread_mutex_unlock(&srv->lock);
 	server_listener_stop(old);
+	if (l != NULL)
+		server_log_tcp(srv);
 	return (0);
+}
+
+void
+server_log_tcp(struct server *srv)
+{
+	struct server_listener	*l;
+
+	pthread_mutex_lock(&srv->lock);
+	l = srv->tcp_l;
+	if (l != NULL && l->tls != NULL)
+		log_info("listening on %s (HTTPS, certificate %s)", l->addr,
+		    l->tls->cert_file);
+	else if (l != NULL && l->loopback)
+		log_info("listening on %s (plain HTTP, loopback only)",
+		    l->addr);
+	else if (l != NULL)
+		log_warn("listening on %s with plain HTTP on a non-loopback "
+		    "address: tokens and everything else cross the network "
+		    "unencrypted; set tls_cert and tls_key in ufo.conf",
+		    l->addr);
+	pthread_mutex_unlock(&srv->lock);
 }
 
 void

@@ -33,6 +33,11 @@ int		 server_listen_unix(struct server *, const char *,
  */
 int		 server_listen_tcp(struct server *, const char *,
 		     const struct tls_pair *, struct ufo_error *);
+/*
+ * Logs what the TCP listener speaks: a warning for plain HTTP on an
+ * address that is not loopback (again when the log moves to syslog).
+ */
+void		 server_log_tcp(struct server *);
 void		 server_set_max_body(struct server *, size_t);
 /* Stops accepting, wakes parked requests, waits for those in flight. */
 void		 server_drain(struct server *, int);

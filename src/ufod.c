@@ -341,11 +341,13 @@ main(int argc, char **argv)
 	if (ssh_start(store, &conf, &err) == -1)
 		ufod_die(err.message);
 	log_info("ufod %s ready, database %s", PACKAGE_VERSION, conf.database);
-	if (o.daemonize) {
+	/* What went to standard error at start goes to syslog as well. */
+	if (o.daemonize || strcmp(conf.log, "syslog") == 0) {
 		log_init("ufod", 1, ufod_log_level(&conf));
+		server_log_tcp(srv);
+	}
+	if (o.daemonize)
 		ufod_detach(ready);
-	} else if (strcmp(conf.log, "syslog") == 0)
-		log_init("ufod", 1, ufod_log_level(&conf));
 
 	for (;;) {
 		if ((errno = sigwait(&set, &sig)) != 0) {
