@@ -18,7 +18,7 @@ struct registration {
 	char	 *name;
 	char	 *server;	/* http(s)://… or unix:/path */
 	char	 *token;	/* ufor_… */
-	char	 *ca_file;	/* PEM CAs that verify an https server, or NULL */
+	char	 *ca_file;	/* PEM CAs that verify an https server */
 	int	  units;
 	char	**tags;		/* user tags, NULL-terminated */
 };

@@ -23,8 +23,8 @@ struct conf {
 	char		*socket;	/* Unix socket of ufod */
 	char		*database;	/* SQLite file */
 	char		*listen;	/* TCP "host:port", NULL for none */
-	char		*tls_cert;	/* PEM certificate of the TCP listener */
-	char		*tls_key;	/* PEM private key of the TCP listener */
+	char		*tls_cert;	/* PEM certificate of TCP listener */
+	char		*tls_key;	/* PEM private key of TCP listener */
 	char		*log;		/* "stderr" or "syslog" */
 	char		*log_level;	/* error, warning, info, debug */
 	size_t		 max_body;	/* request body limit in bytes */

@@ -43,7 +43,7 @@ struct server_listener {
 	volatile int		 closing;
 	char			*addr;
 	struct tls_pair		*tls;	/* NULL: plain HTTP */
-	int			 loopback;	/* bound to a loopback address */
+	int			 loopback;	/* bound to loopback */
 };
 
 struct server {

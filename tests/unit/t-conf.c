@@ -192,7 +192,8 @@ test_load(void)
 	is_str(conf.ca_file, want, "load: ca_file is a path, ~ expanded");
 	free(want);
 	conf_free(&conf);
-	is_int(load(&conf, "tls_key =\n", &err), -1, "load: empty tls_key fails");
+	is_int(load(&conf, "tls_key =\n", &err), -1,
+	    "load: empty tls_key fails");
 	ok(contains(err.message, "tls_key"), "load: the message names tls_key");
 	conf_free(&conf);
 
