@@ -533,15 +533,25 @@ int
 client_curl_error(const struct client *c, int rc, const char *errbuf,
     struct ufo_error *err)
 {
-	char	*shown;
+	char	*shown, *hint;
 	int	 again = 1;
 
 	shown = client_curl_reason(rc, errbuf);
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
+		/* What to do about it depends on what failed. */
+		if (strcasestr(shown, "host name") != NULL ||
+		    strcasestr(shown, "hostname") != NULL)
+			hint = xstrdup("");
+		else if (c->ca_file != NULL)
+			hint = xprintf(" (checked against the CA file %s)",
+			    c->ca_file);
+		else
+			hint = xstrdup(" (a certificate of a private CA needs "
+			    "--ca-file)");
 		err_set(err, UFO_EUNAVAIL, "", "%s: certificate verify "
-		    "failed: %s (a certificate of a private CA needs "
-		    "--ca-file)", c->where, shown);
+		    "failed: %s%s", c->where, shown, hint);
+		free(hint);
 		again = 0;
 		break;
 	case CURLE_SSL_CACERT_BADFILE:

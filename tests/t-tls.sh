@@ -150,6 +150,7 @@ run remote --ca-file "$CA" op list
 is "$rc" 1 "a certificate for another host name is refused"
 like "$err" "certificate verify failed: .*(host ?name|subject name)" \
     "because of the host name"
+unlike "$err" "private CA" "no talk of a CA file, which would not help"
 printf 'listen = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\n' "$PORT" \
     "$PKI/stranger.pem" "$PKI/stranger.key" >"$CONF"
 kill -HUP "$UFOD_PID"
@@ -158,6 +159,7 @@ check "SIGHUP: a certificate of another CA is served" wait_for 30 served \
 run remote --ca-file "$CA" op list
 is "$rc" 1 "a certificate our CA did not sign is refused"
 like "$err" "certificate verify failed" "as one that does not verify"
+like "$err" "checked against the CA file $CA" "naming the CA file it tried"
 
 # A bad certificate on SIGHUP is logged and the running one kept.
 printf 'listen = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\n' "$PORT" \
