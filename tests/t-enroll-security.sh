@@ -70,6 +70,7 @@ race()
 		_pids="$_pids $!"
 		_i=$((_i + 1))
 	done
+	# shellcheck disable=SC2086 # one pid a word
 	track $_pids
 	: >"$T/go"
 	# shellcheck disable=SC2086 # one pid a word
