@@ -474,6 +474,7 @@ claim_start(const struct registration *reg, const struct claim_config *cf,
 	cr->headers[1] = NULL;
 	cr->ccf.url = cr->reg.server;
 	cr->ccf.token = cr->reg.token;
+	cr->ccf.ca_file = cr->reg.ca_file;
 	cr->ccf.progname = "ufo-rover";
 	cr->ccf.headers = cr->headers;
 	cr->ccf.bearer_always = 1;

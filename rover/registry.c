@@ -59,6 +59,7 @@ registry_reg_free(struct registration *r)
 		explicit_bzero(r->token, strlen(r->token));
 		free(r->token);
 	}
+	free(r->ca_file);
 	for (i = 0; r->tags != NULL && r->tags[i] != NULL; i++)
 		free(r->tags[i]);
 	free(r->tags);
@@ -75,6 +76,8 @@ registry_reg_copy(struct registration *dst, const struct registration *src)
 	dst->name = xstrdup(src->name != NULL ? src->name : src->id);
 	dst->server = xstrdup(src->server);
 	dst->token = xstrdup(src->token);
+	if (src->ca_file != NULL)
+		dst->ca_file = xstrdup(src->ca_file);
 	dst->units = src->units;
 	for (n = 0; src->tags != NULL && src->tags[n] != NULL; n++)
 		;
@@ -128,6 +131,8 @@ registry_entry(struct json_object *o, size_t idx, struct registration *r,
 	r->name = xstrdup(s != NULL && *s != '\0' ? s : r->id);
 	r->server = xstrdup(jsonx_str(o, "server"));
 	r->token = xstrdup(jsonx_str(o, "token"));
+	if ((s = jsonx_str(o, "ca_file")) != NULL && *s != '\0')
+		r->ca_file = xstrdup(s);
 	units = jsonx_int(o, "units", 1);
 	r->units = units < 1 ? 1 : (units > 1024 ? 1024 : (int)units);
 	n = 0;
@@ -315,6 +320,9 @@ registry_json(const struct registry *rg)
 		    json_object_new_string(r->token));
 		json_object_object_add(o, "units",
 		    json_object_new_int(r->units));
+		if (r->ca_file != NULL)
+			json_object_object_add(o, "ca_file",
+			    json_object_new_string(r->ca_file));
 		tags = json_object_new_array();
 		for (j = 0; r->tags != NULL && r->tags[j] != NULL; j++) {
 			json_object_array_add(tags,

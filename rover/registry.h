@@ -1,6 +1,7 @@
 /*
  * The registrations file, ~/.ufo/rovers.json: one entry per enrollment,
- * [{"id","name","server","token","units","tags"}]. It holds tokens, so it
+ * [{"id","name","server","token","units","tags","ca_file"}] (ca_file only
+ * when enrolled with one). It holds tokens, so it
  * is 0600; writers hold an exclusive flock on rovers.json.lock and
  * replace the file atomically (temporary file, fsync, rename), so two
  * `ufo-rover enroll` at once both land and a reader never sees half.
@@ -17,6 +18,7 @@ struct registration {
 	char	 *name;
 	char	 *server;	/* http(s)://… or unix:/path */
 	char	 *token;	/* ufor_… */
+	char	 *ca_file;	/* PEM CAs that verify an https server */
 	int	  units;
 	char	**tags;		/* user tags, NULL-terminated */
 };

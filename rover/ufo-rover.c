@@ -25,6 +25,7 @@
 
 #include "claim.h"
 #include "client.h"
+#include "conf.h"
 #include "jsonx.h"
 #include "log.h"
 #include "pilot.h"
@@ -50,8 +51,8 @@ static int	rover_cmd_remove(int, char **);
 static int	rover_cmd_help(int, char **);
 
 static const struct rover_cmd rover_cmds[] = {
-	{ "enroll", "enroll --server URL --code CODE [--name NAME] "
-	    "[--tag TAG]... [--units N]",
+	{ "enroll", "enroll --server URL --code CODE [--ca-file PATH] "
+	    "[--name NAME] [--tag TAG]... [--units N]",
 	  "exchange an enrollment code for a registration", rover_cmd_enroll },
 	{ "run", "run [--once]",
 	  "serve every registration", rover_cmd_run },
@@ -274,6 +275,7 @@ rover_cmd_enroll(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "tag", required_argument, NULL, 't' },
 		{ "units", required_argument, NULL, 'u' },
+		{ "ca-file", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct pilot_strv	 tags = { 0 };
@@ -285,6 +287,7 @@ rover_cmd_enroll(int argc, char **argv)
 	const char		*server = NULL, *name = NULL, *token, *id;
 	const char		*headers[2];
 	char			*code = NULL, *header, **auto_tags, *path, *end;
+	char			*ca_file = NULL;
 	char			 host[256];
 	long			 units = 0;
 	size_t			 i, n;
@@ -300,15 +303,23 @@ rover_cmd_enroll(int argc, char **argv)
 			free(code);
 			code = strcmp(optarg, "-") == 0 ? rover_read_code() :
 			    xstrdup(optarg);
-			if (code == NULL)
+			if (code == NULL) {
+				free(ca_file);
+				pilot_strv_free(&tags);
 				return (rover_fail("no code on stdin"));
+			}
 			break;
 		case 'n':
 			name = optarg;
 			break;
+		case 'C':
+			free(ca_file);
+			ca_file = conf_expand_path(optarg);
+			break;
 		case 't':
 			if (*optarg == '\0' || strchr(optarg, ',') != NULL) {
 				free(code);
+				free(ca_file);
 				pilot_strv_free(&tags);
 				return (rover_fail("bad tag \"%s\"", optarg));
 			}
@@ -320,6 +331,7 @@ rover_cmd_enroll(int argc, char **argv)
 			if (errno != 0 || *end != '\0' || units < 1 ||
 			    units > 1024) {
 				free(code);
+				free(ca_file);
 				pilot_strv_free(&tags);
 				return (rover_fail("--units: a number from 1 "
 				    "to 1024, not \"%s\"", optarg));
@@ -327,21 +339,31 @@ rover_cmd_enroll(int argc, char **argv)
 			break;
 		default:
 			free(code);
+			free(ca_file);
 			pilot_strv_free(&tags);
 			return (rover_usage("enroll"));
 		}
 	}
 	if (optind != argc || server == NULL || code == NULL) {
 		free(code);
+		free(ca_file);
 		pilot_strv_free(&tags);
 		return (rover_usage("enroll"));
 	}
-	if (rover_check_url(server) == -1) {
+	if (rover_check_url(server) == -1)
+		rover_fail("--server: expected http://HOST[:PORT], "
+		    "https://HOST[:PORT] or unix:/PATH, not \"%s\"", server);
+	else if (ca_file != NULL && access(ca_file, R_OK) == -1)
+		rover_fail("--ca-file %s: %s", ca_file, strerror(errno));
+	else
+		rc = 0;
+	if (rc != 0) {
 		free(code);
+		free(ca_file);
 		pilot_strv_free(&tags);
-		return (rover_fail("--server: expected http://HOST[:PORT], "
-		    "https://HOST[:PORT] or unix:/PATH, not \"%s\"", server));
+		return (rc);
 	}
+	rc = 1;
 
 	auto_tags = rover_auto_tags();
 	if (gethostname(host, sizeof host) == -1)
@@ -370,6 +392,7 @@ rover_cmd_enroll(int argc, char **argv)
 	headers[1] = NULL;
 	memset(&ccf, 0, sizeof ccf);
 	ccf.url = server;
+	ccf.ca_file = ca_file;
 	ccf.progname = "ufo-rover";
 	ccf.headers = headers;
 	ccf.verbose = rover_verbose > 1;
@@ -393,6 +416,7 @@ rover_cmd_enroll(int argc, char **argv)
 	    jsonx_str(rover, "name") : id);
 	reg.server = (char *)server;
 	reg.token = (char *)token;
+	reg.ca_file = ca_file;
 	reg.units = (int)jsonx_int(rover, "units", units > 0 ? units : 1);
 	/* The tags the server kept, else those asked for. */
 	if (json_object_object_get_ex(rover, "tags", &v) &&
@@ -429,6 +453,7 @@ out:
 	pilot_strv_free(&tags);
 	explicit_bzero(code, strlen(code));
 	free(code);
+	free(ca_file);
 	return (rc);
 }
 

@@ -54,6 +54,7 @@ struct client {
 	char			*url;
 	char			*token;
 	char			*fleet;
+	char			*ca_file;
 	char			*where;
 	char			*progname;
 	char			**headers;
@@ -246,6 +247,8 @@ client_create(const struct client_config *cf)
 		c->token = xstrdup(cf->token);
 	if (cf->fleet != NULL)
 		c->fleet = xstrdup(cf->fleet);
+	if (cf->ca_file != NULL)
+		c->ca_file = xstrdup(cf->ca_file);
 	c->progname = xstrdup(cf->progname != NULL ? cf->progname : "ufo");
 	for (n = 0; cf->headers != NULL && cf->headers[n] != NULL; n++)
 		;
@@ -273,6 +276,7 @@ client_free(struct client *c)
 		free(c->token);
 	}
 	free(c->fleet);
+	free(c->ca_file);
 	free(c->where);
 	free(c->progname);
 	for (i = 0; c->headers[i] != NULL; i++)
@@ -410,6 +414,14 @@ client_setup_xfer(struct client *c, CURL *curl, struct client_xfer *x,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	CLIENT_SETOPT(rc, curl, CURLOPT_HTTPHEADER, h);
+	/*
+	 * libcurl's defaults, said out loud: the peer's certificate and its
+	 * host name are always checked, against ca_file when there is one.
+	 */
+	CLIENT_SETOPT(rc, curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	CLIENT_SETOPT(rc, curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->url != NULL && c->ca_file != NULL)
+		CLIENT_SETOPT(rc, curl, CURLOPT_CAINFO, c->ca_file);
 	agent = xprintf("%s/%s", c->progname, PACKAGE_VERSION);
 	CLIENT_SETOPT(rc, curl, CURLOPT_USERAGENT, agent);
 	CLIENT_SETOPT(rc, curl, CURLOPT_NOSIGNAL, 1L);
@@ -511,39 +523,101 @@ client_transfer(struct client *c, struct client_xfer *x)
 	return (rc);
 }
 
+/* curl's reason for a failure, without its final newline or period. */
+static char *
+client_curl_reason(int rc, const char *errbuf)
+{
+	char	*s, *shown;
+	size_t	 len;
+
+	s = xstrdup(errbuf != NULL && *errbuf != '\0' ? errbuf :
+	    curl_easy_strerror((CURLcode)rc));
+	len = strlen(s);
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '.'))
+		s[--len] = '\0';
+	shown = client_redact(s);
+	free(s);
+	return (shown);
+}
+
+int
+client_curl_error(const struct client *c, int rc, const char *errbuf,
+    struct ufo_error *err)
+{
+	char	*shown, *hint;
+	int	 again = 1;
+
+	shown = client_curl_reason(rc, errbuf);
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		/* What to do about it depends on what failed. */
+		if (strcasestr(shown, "host name") != NULL ||
+		    strcasestr(shown, "hostname") != NULL)
+			hint = xstrdup("");
+		else if (c->ca_file != NULL)
+			hint = xprintf(" (checked against the CA file %s)",
+			    c->ca_file);
+		else
+			hint = xstrdup(" (a certificate of a private CA needs "
+			    "--ca-file)");
+		err_set(err, UFO_EUNAVAIL, "", "%s: certificate verify "
+		    "failed: %s%s", c->where, shown, hint);
+		free(hint);
+		again = 0;
+		break;
+	case CURLE_SSL_CACERT_BADFILE:
+		err_set(err, UFO_EUNAVAIL, "", "%s: cannot use the CA file "
+		    "%s: %s", c->where, c->ca_file != NULL ? c->ca_file :
+		    "(the system's)", shown);
+		again = 0;
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+		err_set(err, UFO_EUNAVAIL, "", "%s: TLS handshake failed: %s "
+		    "(is it an HTTPS listener?)", c->where, shown);
+		break;
+	case CURLE_GOT_NOTHING:
+		if (c->url != NULL && strncasecmp(c->url, "http:", 5) == 0) {
+			err_set(err, UFO_EUNAVAIL, "", "%s: %s (an HTTPS "
+			    "listener answers plain HTTP with nothing: try "
+			    "https://)", c->where, shown);
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		err_set(err, UFO_EUNAVAIL, "", "%s: %s", c->where, shown);
+		break;
+	}
+	free(shown);
+	return (again);
+}
+
 /* Describes a failed transfer in err. */
 static void
 client_transport_error(struct client *c, CURLcode rc, struct ufo_error *err)
 {
-	const char	*detail;
-	char		*shown;
-	long		 oserr = 0;
-	size_t		 len;
-
-	len = strlen(c->errbuf);
-	while (len > 0 && (c->errbuf[len - 1] == '\n' ||
-	    c->errbuf[len - 1] == '.'))
-		c->errbuf[--len] = '\0';
-	detail = len > 0 ? c->errbuf : curl_easy_strerror(rc);
-	shown = client_redact(detail);
+	char	*shown;
+	long	 oserr = 0;
 
 	c->unreachable = (rc == CURLE_COULDNT_CONNECT);
 	if (rc == CURLE_COULDNT_CONNECT && c->url == NULL) {
 		if (curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &oserr) !=
 		    CURLE_OK)
 			oserr = 0;
+		shown = client_curl_reason(rc, c->errbuf);
 		err_set(err, UFO_EUNAVAIL, "", "cannot connect to ufod on "
 		    "socket %s: %s", c->socket,
 		    oserr != 0 ? strerror((int)oserr) : shown);
-	} else if (rc == CURLE_COULDNT_CONNECT)
+		free(shown);
+	} else if (rc == CURLE_COULDNT_CONNECT) {
+		shown = client_curl_reason(rc, c->errbuf);
 		err_set(err, UFO_EUNAVAIL, "", "cannot connect to ufod at "
 		    "%s: %s", c->url, shown);
-	else if (rc == CURLE_WRITE_ERROR)
+		free(shown);
+	} else if (rc == CURLE_WRITE_ERROR)
 		err_set(err, UFO_EINTERNAL, "", "%s: answer too large",
 		    c->where);
 	else
-		err_set(err, UFO_EUNAVAIL, "", "%s: %s", c->where, shown);
-	free(shown);
+		client_curl_error(c, rc, c->errbuf, err);
 }
 
 static void

@@ -28,6 +28,8 @@ struct client_config {
 	const char	*url;
 	const char	*token;		/* bearer token for url */
 	const char	*fleet;		/* Ufo-Fleet header, or NULL */
+	/* PEM CAs that verify an https url, instead of the system's. */
+	const char	*ca_file;
 	const char	*progname;	/* User-Agent and -v lines; NULL: "ufo" */
 	/* Extra "Name: value" header lines for every request, NULL-ended. */
 	const char *const *headers;
@@ -64,6 +66,14 @@ const char	*client_socket(const struct client *);
 const char	*client_where(const struct client *);
 /* Whether the last failure was that nothing answered at all. */
 int		 client_unreachable(const struct client *);
+/*
+ * Describes in err a transfer of c's that failed with curl's code and
+ * error buffer (which may be empty): certificate failures say so, naming
+ * the server and curl's reason. Returns 0 when asking again cannot help
+ * (a certificate refused), 1 when it may.
+ */
+int		 client_curl_error(const struct client *, int, const char *,
+		     struct ufo_error *);
 /* HTTP status of the last exchange; 0 when nothing answered. */
 long		 client_status(const struct client *);
 /*

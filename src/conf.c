@@ -32,12 +32,15 @@ static const struct conf_key {
 	{ "socket", CONF_PATH, offsetof(struct conf, socket), NULL },
 	{ "database", CONF_PATH, offsetof(struct conf, database), NULL },
 	{ "listen", CONF_STRING, offsetof(struct conf, listen), NULL },
+	{ "tls_cert", CONF_PATH, offsetof(struct conf, tls_cert), NULL },
+	{ "tls_key", CONF_PATH, offsetof(struct conf, tls_key), NULL },
 	{ "log", CONF_CHOICE, offsetof(struct conf, log), "stderr syslog" },
 	{ "log_level", CONF_CHOICE, offsetof(struct conf, log_level),
 	    "error warning info debug" },
 	{ "max_body", CONF_SIZE, offsetof(struct conf, max_body), NULL },
 	{ "threads", CONF_INT, offsetof(struct conf, threads), NULL },
 	{ "server", CONF_STRING, offsetof(struct conf, server), NULL },
+	{ "ca_file", CONF_PATH, offsetof(struct conf, ca_file), NULL },
 	{ "alert", CONF_CHOICE, offsetof(struct conf, alert),
 	    "bell flash none" },
 	{ "master_key_file", CONF_PATH, offsetof(struct conf, master_key_file),
@@ -168,6 +171,9 @@ conf_free(struct conf *conf)
 	free(conf->socket);
 	free(conf->database);
 	free(conf->listen);
+	free(conf->tls_cert);
+	free(conf->tls_key);
+	free(conf->ca_file);
 	free(conf->log);
 	free(conf->log_level);
 	free(conf->server);

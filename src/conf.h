@@ -23,11 +23,14 @@ struct conf {
 	char		*socket;	/* Unix socket of ufod */
 	char		*database;	/* SQLite file */
 	char		*listen;	/* TCP "host:port", NULL for none */
+	char		*tls_cert;	/* PEM certificate of TCP listener */
+	char		*tls_key;	/* PEM private key of TCP listener */
 	char		*log;		/* "stderr" or "syslog" */
 	char		*log_level;	/* error, warning, info, debug */
 	size_t		 max_body;	/* request body limit in bytes */
 	int		 threads;	/* HTTP worker threads */
 	char		*server;	/* ufo: default server URL */
+	char		*ca_file;	/* clients: PEM CAs that verify ufod */
 	char		*alert;		/* board: "bell", "flash" or "none" */
 	char		*master_key_file; /* the vault's key, NULL: default */
 	char		*master_key_env; /* or the variable that holds it */

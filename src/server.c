@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "protocol.h"
 #include "route.h"
 #include "server.h"
+#include "tls.h"
 #include "waiter.h"
 #include "xmalloc.h"
 
@@ -29,6 +31,8 @@
 #define SERVER_KEEPALIVE_MS	25000
 #define SERVER_IDLE_TIMEOUT	120
 #define SERVER_MAX_CONNECTIONS	16000
+/* GnuTLS's defaults, less the protocol versions older than TLS 1.2. */
+#define SERVER_TLS_PRIORITIES	"NORMAL:-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0"
 
 struct server_listener {
 	struct server		*srv;
@@ -38,6 +42,8 @@ struct server_listener {
 	int			 quiesced;
 	volatile int		 closing;
 	char			*addr;
+	struct tls_pair		*tls;	/* NULL: plain HTTP */
+	int			 loopback;	/* bound to loopback */
 };
 
 struct server {
@@ -75,6 +81,7 @@ struct server_req {
 /* A streamed response (server-sent events). */
 struct server_stream {
 	struct server_listener	*l;
+	struct server_req	*r;	/* lives until the stream ends */
 	struct MHD_Connection	*conn;
 	struct api_stream	 api;
 	char			*out;
@@ -477,6 +484,12 @@ server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		seen = waiter_generation(s->api.wait_kind);
 		err_clear(&err);
+		if (server_authenticate(s->r, s->r->match.route->flags,
+		    &err) == -1) {
+			log_info("%s %s: stream ended: %s", s->r->req.method,
+			    s->r->req.path, err.message);
+			return (MHD_CONTENT_READER_END_OF_STREAM);
+		}
 		s->out = s->api.fill(s->api.cls, &s->done, &err);
 		if (s->out == NULL && err.code != UFO_OK) {
 			log_warn("event stream: %s", err.message);
@@ -516,6 +529,7 @@ server_reply_stream(struct server_req *r, struct api_response *resp)
 
 	s = xcalloc(1, sizeof *s);
 	s->l = r->l;
+	s->r = r;
 	s->conn = r->conn;
 	s->api = resp->stream;
 	mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
@@ -602,8 +616,15 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 		r->prepared = 1;
 		if (server_prepare(r, url, method, &err) == -1)
 			return (server_reply_error(r, &err));
-	} else
+	} else {
 		r->req.woken = r->w.woken;
+		/*
+		 * A parked request wakes to credentials that may have been
+		 * revoked meanwhile (that wakes every waiter): ask again.
+		 */
+		if (server_authenticate(r, r->match.route->flags, &err) == -1)
+			return (server_reply_error(r, &err));
+	}
 	memset(&resp, 0, sizeof resp);
 	resp.status = 200;
 	rc = r->match.route->handler(&r->req, &resp, &err);
@@ -665,20 +686,42 @@ server_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("libmicrohttpd: %s", msg);
 }
 
+/* Serves fd; with tls (copied), HTTPS with that certificate. */
 static struct server_listener *
 server_listener_start(struct server *srv, int fd, int is_unix,
-    const char *addr, struct ufo_error *err)
+    const char *addr, const struct tls_pair *tls, struct ufo_error *err)
 {
 	struct server_listener	*l;
+	struct MHD_OptionItem	 tlsopts[4];
 	unsigned int		 flags;
 
+	if (tls != NULL &&
+	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		err_set(err, UFO_EINVAL, "tls_cert", "tls_cert %s: this "
+		    "libmicrohttpd was built without TLS, so ufod cannot serve "
+		    "HTTPS", tls->cert_file);
+		return (NULL);
+	}
 	l = xcalloc(1, sizeof *l);
 	l->srv = srv;
 	l->fd = fd;
 	l->is_unix = is_unix;
 	l->addr = xstrdup(addr);
+	l->tls = tls_copy(tls);
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG;
+	/* Without TLS the array starts at its end: no options. */
+	memset(tlsopts, 0, sizeof tlsopts);
+	if (l->tls != NULL) {
+		flags |= MHD_USE_TLS;
+		tlsopts[0].option = MHD_OPTION_HTTPS_MEM_CERT;
+		tlsopts[0].ptr_value = l->tls->cert;
+		tlsopts[1].option = MHD_OPTION_HTTPS_MEM_KEY;
+		tlsopts[1].ptr_value = l->tls->key;
+		tlsopts[2].option = MHD_OPTION_HTTPS_PRIORITIES;
+		tlsopts[2].ptr_value = (void *)SERVER_TLS_PRIORITIES;
+	}
+	tlsopts[3].option = MHD_OPTION_END;
 	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, l,
 	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
@@ -686,10 +729,18 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_IDLE_TIMEOUT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_MAX_CONNECTIONS,
+	    MHD_OPTION_ARRAY, l->tls != NULL ? tlsopts : tlsopts + 3,
 	    MHD_OPTION_END);
 	if (l->daemon == NULL) {
-		err_set(err, UFO_EINTERNAL, "", "cannot start the HTTP server "
-		    "on %s", addr);
+		if (l->tls != NULL)
+			err_set(err, UFO_EINVAL, "tls_cert", "cannot start the "
+			    "HTTPS server on %s with tls_cert %s and tls_key "
+			    "%s (ufod -v says more)", addr, l->tls->cert_file,
+			    l->tls->key_file);
+		else
+			err_set(err, UFO_EINTERNAL, "", "cannot start the HTTP "
+			    "server on %s", addr);
+		tls_free(l->tls);
 		free(l->addr);
 		free(l);
 		return (NULL);
@@ -717,6 +768,7 @@ server_listener_stop(struct server_listener *l)
 	waiter_release(l);
 	MHD_stop_daemon(l->daemon);
 	close(l->fd);
+	tls_free(l->tls);
 	free(l->addr);
 	free(l);
 }
@@ -806,7 +858,7 @@ server_listen_unix(struct server *srv, const char *path,
 		close(fd);
 		return (-1);
 	}
-	if ((srv->unix_l = server_listener_start(srv, fd, 1, path,
+	if ((srv->unix_l = server_listener_start(srv, fd, 1, path, NULL,
 	    err)) == NULL) {
 		close(fd);
 		unlink(path);
@@ -817,9 +869,30 @@ server_listen_unix(struct server *srv, const char *path,
 	return (0);
 }
 
-/* Binds "host:port" or "[v6]:port". */
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 answer only this host. */
 static int
-server_bind_tcp(const char *addr, struct ufo_error *err)
+server_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*s4;
+	const struct sockaddr_in6	*s6;
+
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)sa;
+		return ((ntohl(s4->sin_addr.s_addr) >> 24) == 127);
+	}
+	if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+			return (1);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			return (s6->sin6_addr.s6_addr[12] == 127);
+	}
+	return (0);
+}
+
+/* Binds "host:port" or "[v6]:port"; *loopback says if it is only local. */
+static int
+server_bind_tcp(const char *addr, int *loopback, struct ufo_error *err)
 {
 	struct addrinfo	 hints, *res, *ai;
 	char		*host, *port, *end;
@@ -854,8 +927,10 @@ server_bind_tcp(const char *addr, struct ufo_error *err)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 1024) == 0)
+		    listen(fd, 1024) == 0) {
+			*loopback = server_is_loopback(ai->ai_addr);
 			break;
+		}
 		err_set(err, UFO_EINVAL, "listen", "listen: %s: %s", addr,
 		    strerror(errno));
 		close(fd);
@@ -870,36 +945,67 @@ server_bind_tcp(const char *addr, struct ufo_error *err)
 }
 
 int
-server_listen_tcp(struct server *srv, const char *addr, struct ufo_error *err)
+server_listen_tcp(struct server *srv, const char *addr,
+    const struct tls_pair *tls, struct ufo_error *err)
 {
 	struct server_listener	*l = NULL, *old;
-	int			 fd;
+	int			 fd, loopback = 0;
 
 	pthread_mutex_lock(&srv->lock);
 	old = srv->tcp_l;
 	pthread_mutex_unlock(&srv->lock);
-	if ((old == NULL && addr == NULL) ||
-	    (old != NULL && addr != NULL && strcmp(old->addr, addr) == 0))
+	if ((old == NULL && addr == NULL) || (old != NULL && addr != NULL &&
+	    strcmp(old->addr, addr) == 0 && tls_same(old->tls, tls)))
 		return (0);
 	if (addr != NULL) {
-		/* The old listener goes first: the port may be the same. */
-		if (old != NULL)
+		/*
+		 * The old listener goes first: the port may be the same.
+		 * GET /server must not see it meanwhile.
+		 */
+		if (old != NULL) {
+			pthread_mutex_lock(&srv->lock);
+			srv->tcp_l = NULL;
+			pthread_mutex_unlock(&srv->lock);
 			server_listener_stop(old);
+		}
 		old = NULL;
-		if ((fd = server_bind_tcp(addr, err)) == -1)
+		if ((fd = server_bind_tcp(addr, &loopback, err)) == -1)
 			return (-1);
-		if ((l = server_listener_start(srv, fd, 0, addr,
+		if ((l = server_listener_start(srv, fd, 0, addr, tls,
 		    err)) == NULL) {
 			close(fd);
 			return (-1);
 		}
-		log_info("listening on %s", addr);
+		l->loopback = loopback;
 	}
 	pthread_mutex_lock(&srv->lock);
 	srv->tcp_l = l;
 	pthread_mutex_unlock(&srv->lock);
 	server_listener_stop(old);
+	if (l != NULL)
+		server_log_tcp(srv);
 	return (0);
+}
+
+void
+server_log_tcp(struct server *srv)
+{
+	struct server_listener	*l;
+
+	pthread_mutex_lock(&srv->lock);
+	l = srv->tcp_l;
+	if (l != NULL && l->tls != NULL)
+		log_info("listening on %s (HTTPS, certificate %s)", l->addr,
+		    l->tls->cert_file);
+	else if (l != NULL && l->loopback)
+		log_info("listening on %s (plain HTTP, loopback only)",
+		    l->addr);
+	else if (l != NULL)
+		log_warn("listening on %s with plain HTTP on a non-loopback "
+		    "address: tokens and everything else cross the network "
+		    "unencrypted; set tls_cert and tls_key in ufo.conf",
+		    l->addr);
+	pthread_mutex_unlock(&srv->lock);
 }
 
 void
@@ -975,6 +1081,8 @@ server_info(struct server *srv)
 	pthread_mutex_lock(&srv->lock);
 	json_object_object_add(o, "listen", srv->tcp_l != NULL ?
 	    json_object_new_string(srv->tcp_l->addr) : NULL);
+	json_object_object_add(o, "tls", json_object_new_boolean(
+	    srv->tcp_l != NULL && srv->tcp_l->tls != NULL));
 	pthread_mutex_unlock(&srv->lock);
 	json_object_object_add(o, "events",
 	    json_object_new_int64(waiter_generation(WAITER_EVENTS)));

@@ -18,15 +18,26 @@
 #include "store.h"
 
 struct server;
+struct tls_pair;
 
 /* A server over the store; database is reported by GET /server. */
 struct server	*server_new(struct store *, const char *, int);
 /* Binds the Unix socket (its directory made 0700) and starts serving it. */
 int		 server_listen_unix(struct server *, const char *,
 		     struct ufo_error *);
-/* Serves TCP on "host:port"; NULL closes the TCP listener. */
+/*
+ * Serves TCP on "host:port", HTTPS when the pair is not NULL; NULL closes
+ * the TCP listener. The same address and certificate again changes
+ * nothing; plain HTTP on an address that is not loopback is logged as a
+ * warning.
+ */
 int		 server_listen_tcp(struct server *, const char *,
-		     struct ufo_error *);
+		     const struct tls_pair *, struct ufo_error *);
+/*
+ * Logs what the TCP listener speaks: a warning for plain HTTP on an
+ * address that is not loopback (again when the log moves to syslog).
+ */
+void		 server_log_tcp(struct server *);
 void		 server_set_max_body(struct server *, size_t);
 /* Stops accepting, wakes parked requests, waits for those in flight. */
 void		 server_drain(struct server *, int);

@@ -210,6 +210,7 @@ void		 store_wake_add(struct store *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 void		 store_sweep_at(struct store *, int64_t);
 void		 store_auth_changed(struct store *);
+void		 store_auth_revoked(struct store *);
 int		 store_auth_get(struct store *, const char *, int,
 		     struct store_auth *, uint64_t *);
 void		 store_auth_put(struct store *, const struct store_auth *,

@@ -701,7 +701,7 @@ store_rover_revoke_tx(struct store *s, const struct store_actor *a,
 	if (n == 0)
 		return (store_rover_json(s, id, out, err));
 	log_info("rover %s revoked", id);
-	store_auth_changed(s);
+	store_auth_revoked(s);
 	if (store_exec(s, err, "DELETE FROM rover_kinds WHERE rover_id = ?",
 	    "s", id) == -1 ||
 	    store_run_release_rover(s, id, err) != 0)

@@ -181,7 +181,7 @@ store_token_revoke_tx(struct store *s, const struct store_actor *a,
 	/* Revoking twice answers the same and announces nothing new. */
 	if (n == 0)
 		return (0);
-	store_auth_changed(s);
+	store_auth_revoked(s);
 	return (store_event_add(s, err, a->fleet, "token.revoked", id, *out));
 }
 

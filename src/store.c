@@ -833,6 +833,17 @@ store_auth_changed(struct store *s)
 	s->tx_auth = 1;
 }
 
+/*
+ * The open request takes credentials away: besides the cache, the requests
+ * parked with them must hear it now (wake key "auth"), not at their end.
+ */
+void
+store_auth_revoked(struct store *s)
+{
+	store_auth_changed(s);
+	store_wake_add(s, "auth");
+}
+
 /* Statements. */
 
 int

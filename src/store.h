@@ -48,8 +48,11 @@ typedef void (*store_notify_cb)(void *, int64_t);
  * "claim:KIND" when a run of pilot kind KIND became claimable (wakes one
  * parked claim), "run:RUN_ID" when a run got messages or changed (wakes its
  * followers), "sweep" when a lease or a backoff began (the sweeper may
- * have had nothing to wait for). A transaction that makes several runs of
- * a kind claimable names "claim:KIND" once.
+ * have had nothing to wait for), "auth" when credentials were taken away (a
+ * token or rover revoked: every parked request must look at its own
+ * again). A
+ * transaction that makes several runs of a kind claimable names
+ * "claim:KIND" once.
  */
 typedef void (*store_wake_cb)(void *, const char *);
 

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "ssh.h"
 #include "sweeper.h"
+#include "tls.h"
 #include "vault.h"
 #include "waiter.h"
 #include "xmalloc.h"
@@ -86,6 +87,19 @@ ufod_read_conf(struct conf *conf, const struct ufod_opts *o,
 	if (rc == 0)
 		rc = ufod_apply_opts(conf, o, err);
 	return (rc);
+}
+
+/* The certificate and key ufo.conf names, checked; NULL for plain HTTP. */
+static int
+ufod_tls(const struct conf *conf, struct tls_pair **tls,
+    struct ufo_error *err)
+{
+	if (tls_load(conf->tls_cert, conf->tls_key, tls, err) == -1)
+		return (-1);
+	if (*tls != NULL && conf->listen == NULL)
+		log_warn("tls_cert and tls_key are set but listen is not: "
+		    "there is no TCP listener to serve HTTPS on");
+	return (0);
 }
 
 static enum log_level
@@ -254,8 +268,10 @@ ufod_reload(struct conf *conf, const struct ufod_opts *o, struct server *srv)
 {
 	struct conf		 nc;
 	struct ufo_error	 err;
+	struct tls_pair		*tls;
 
-	if (ufod_read_conf(&nc, o, &err) == -1) {
+	if (ufod_read_conf(&nc, o, &err) == -1 ||
+	    ufod_tls(&nc, &tls, &err) == -1) {
 		log_error("reload: %s; keeping the running configuration",
 		    err.message);
 		conf_free(&nc);
@@ -263,8 +279,9 @@ ufod_reload(struct conf *conf, const struct ufod_opts *o, struct server *srv)
 	}
 	log_set_level(ufod_log_level(&nc));
 	server_set_max_body(srv, nc.max_body);
-	if (server_listen_tcp(srv, nc.listen, &err) == -1)
+	if (server_listen_tcp(srv, nc.listen, tls, &err) == -1)
 		log_error("reload: %s", err.message);
+	tls_free(tls);
 	if (strcmp(nc.socket, conf->socket) != 0 ||
 	    strcmp(nc.database, conf->database) != 0)
 		log_warn("reload: socket and database changes need a restart");
@@ -281,6 +298,7 @@ main(int argc, char **argv)
 	struct ufo_error	 err;
 	struct store		*store;
 	struct server		*srv;
+	struct tls_pair		*tls;
 	sigset_t		 set;
 	int			 ch, sig, ready = -1;
 
@@ -340,6 +358,8 @@ main(int argc, char **argv)
 		conf_free(&conf);
 		return (ch);
 	}
+	if (ufod_tls(&conf, &tls, &err) == -1)
+		ufod_die(err.message);
 
 	/* Signals are taken by sigwait in this thread only. */
 	sigemptyset(&set);
@@ -374,20 +394,23 @@ main(int argc, char **argv)
 	server_set_max_body(srv, conf.max_body);
 	if (server_listen_unix(srv, conf.socket, &err) == -1)
 		ufod_die(err.message);
-	if (conf.listen != NULL && server_listen_tcp(srv, conf.listen,
+	if (conf.listen != NULL && server_listen_tcp(srv, conf.listen, tls,
 	    &err) == -1)
 		ufod_die(err.message);
+	tls_free(tls);
 	if (o.local_rover && local_rover_start(store, conf.socket,
 	    conf.database, &err) == -1)
 		ufod_die(err.message);
 	if (ssh_start(store, &conf, &err) == -1)
 		ufod_die(err.message);
 	log_info("ufod %s ready, database %s", PACKAGE_VERSION, conf.database);
-	if (o.daemonize) {
+	/* What went to standard error at start goes to syslog as well. */
+	if (o.daemonize || strcmp(conf.log, "syslog") == 0) {
 		log_init("ufod", 1, ufod_log_level(&conf));
+		server_log_tcp(srv);
+	}
+	if (o.daemonize)
 		ufod_detach(ready);
-	} else if (strcmp(conf.log, "syslog") == 0)
-		log_init("ufod", 1, ufod_log_level(&conf));
 
 	for (;;) {
 		if ((errno = sigwait(&set, &sig)) != 0) {

@@ -376,6 +376,7 @@ waiter_wake(void *arg, const char *key)
 {
 	struct waiter	*w, *next;
 	char		 kind[128];
+	int		 i;
 
 	(void)arg;
 	pthread_mutex_lock(&waiters.lock);
@@ -395,6 +396,17 @@ waiter_wake(void *arg, const char *key)
 			next = w->next;
 			if (strcmp(w->key, key + 4) == 0)
 				waiter_resume(w, API_WOKEN_EVENT);
+		}
+	} else if (strcmp(key, "auth") == 0) {
+		/*
+		 * Each looks at its credentials again (server_access), finds
+		 * nothing new and parks again if they hold: no generation
+		 * moves, the feed's is an event id.
+		 */
+		for (i = 0; i < WAITER_NKINDS; i++) {
+			while (waiters.heads[i] != NULL)
+				waiter_resume(waiters.heads[i],
+				    API_WOKEN_EVENT);
 		}
 	}
 	pthread_mutex_unlock(&waiters.lock);

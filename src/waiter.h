@@ -48,7 +48,10 @@ void		 waiter_release(const void *);
 int64_t		 waiter_generation(int);
 /* Store notify callback: a transaction committed events up to id. */
 void		 waiter_notify(void *, int64_t);
-/* Store wake callback: "claim:KIND" or "run:ID" became ready. */
+/*
+ * Store wake callback: "claim:KIND" or "run:ID" became ready, or "auth":
+ * credentials changed, which wakes every waiter.
+ */
 void		 waiter_wake(void *, const char *);
 /* Wakes every waiter of a kind (a revoked rover must hear it at once). */
 void		 waiter_wake_all(int);

@@ -626,6 +626,57 @@ free_port()
 	return 1
 }
 
+# --- TLS --------------------------------------------------------------------
+#
+#   tls_ca [CA]                  a private CA: $PKI/CA.pem and CA.key
+#                                (CA defaults to "ca")
+#   tls_cert NAME SAN [CA]       $PKI/NAME.pem and NAME.key (0600), signed
+#                                by CA, for SAN ("DNS:localhost,IP:…")
+#
+# Made with openssl and a configuration of our own, not the system's.
+
+PKI=$HOME/pki
+
+tls_openssl()
+{
+	command -v openssl >/dev/null 2>&1 || bail_out "openssl is needed"
+	mkdir -p "$PKI"
+	chmod 700 "$PKI"
+	[ -f "$PKI/openssl.cnf" ] || printf '%s\n' '[req]' \
+	    'distinguished_name = dn' 'prompt = no' '[dn]' 'CN = ufo' \
+	    '[ca]' 'basicConstraints = critical,CA:TRUE' \
+	    'keyUsage = critical,keyCertSign,cRLSign' \
+	    'subjectKeyIdentifier = hash' >"$PKI/openssl.cnf"
+	openssl "$@" >>"$PKI/openssl.log" 2>&1
+}
+
+tls_ca()
+{
+	_ca=${1:-ca}
+	tls_openssl req -x509 -config "$PKI/openssl.cnf" -extensions ca \
+	    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	    -subj "/CN=ufo test $_ca $$" -keyout "$PKI/$_ca.key" \
+	    -out "$PKI/$_ca.pem" || bail_out "openssl: cannot make a CA: \
+$(tail -n 5 "$PKI/openssl.log")"
+}
+
+tls_cert()
+{
+	printf '%s\n' 'basicConstraints = critical,CA:FALSE' \
+	    'keyUsage = critical,digitalSignature' \
+	    'extendedKeyUsage = serverAuth' "subjectAltName = $2" \
+	    >"$PKI/$1.ext"
+	tls_openssl req -new -config "$PKI/openssl.cnf" -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+	    -keyout "$PKI/$1.key" -out "$PKI/$1.csr" &&
+	    tls_openssl x509 -req -in "$PKI/$1.csr" -CA "$PKI/${3:-ca}.pem" \
+	    -CAkey "$PKI/${3:-ca}.key" -CAcreateserial -days 2 \
+	    -extfile "$PKI/$1.ext" -out "$PKI/$1.pem" ||
+	    bail_out "openssl: cannot make a certificate for $1: \
+$(tail -n 5 "$PKI/openssl.log")"
+	chmod 600 "$PKI/$1.key"
+}
+
 # --- Sanity -----------------------------------------------------------------
 
 lib_need_binaries()

@@ -205,4 +205,29 @@ ufo op create -t "Made for the remote" "echo remote" >/dev/null
 board_wait "Made for the remote"
 tap_result $? "remote: changes come live over HTTP too"
 board_quit "remote: ufo"
+
+# --- And over HTTPS, with the CA of its certificate ---------------------------
+
+tls_ca
+tls_cert server "DNS:localhost,IP:127.0.0.1"
+printf 'listen = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\n' "$PORT" \
+    "$PKI/server.pem" "$PKI/server.key" >"$CONF"
+kill -HUP "$UFOD_PID"
+wait_for 30 curl -sf --max-time 2 --cacert "$PKI/ca.pem" \
+    "https://127.0.0.1:$PORT/api/v1/health" ||
+    bail_out "ufod does not serve HTTPS on $PORT after SIGHUP"
+board_start -r 160x48 --server "https://127.0.0.1:$PORT" --token "$TOKEN"
+board_wait_exit
+is "$rc" 1 "https: the board without the CA exits 1"
+like "$(cat "$T/board.err")" "certificate verify failed" \
+    "https: saying the certificate does not verify"
+board_stop
+board_start -r 160x48 --server "https://127.0.0.1:$PORT" --token "$TOKEN" \
+    --ca-file "$PKI/ca.pem"
+board_wait "Made for the remote"
+tap_result $? "https: the board with --ca-file shows the operations"
+ufo op create -t "Made for HTTPS" "echo tls" >/dev/null
+board_wait "Made for HTTPS"
+tap_result $? "https: changes come live over HTTPS"
+board_quit "https: ufo"
 done_testing

@@ -168,7 +168,9 @@ cmd_server_status_exec(struct cmd *cmd)
 {
 	struct json_object	*server;
 	struct ufo_error	 err;
-	char			*pid, *uptime;
+	struct json_object	*tls;
+	const char		*listen;
+	char			*pid, *uptime, *where = NULL;
 
 	if (client_get(cmd->client, "/server", &server, &err) == -1) {
 		if (client_unreachable(cmd->client))
@@ -186,8 +188,13 @@ cmd_server_status_exec(struct cmd *cmd)
 	output_field("version", jsonx_str(server, "version"));
 	output_field("socket", jsonx_str(server, "socket"));
 	output_field("database", jsonx_str(server, "database"));
-	output_field("listen", jsonx_str(server, "listen"));
+	if ((listen = jsonx_str(server, "listen")) != NULL)
+		where = xprintf("%s (%s)", listen,
+		    json_object_object_get_ex(server, "tls", &tls) &&
+		    json_object_get_boolean(tls) ? "HTTPS" : "plain HTTP");
+	output_field("listen", where);
 	output_field("uptime", uptime);
+	free(where);
 	free(uptime);
 	free(pid);
 	json_object_put(server);

@@ -452,12 +452,9 @@ net_stream_done(struct net_stream *s, CURLcode rc)
 		err_set(&err, UFO_EINTERNAL, "", "%s did not answer GET %s "
 		    "with an event stream", client_where(s->net->client),
 		    s->path);
-	else if (rc != CURLE_OK) {
-		err_set(&err, UFO_EUNAVAIL, "", "%s: %s",
-		    client_where(s->net->client), s->errbuf[0] != '\0' ?
-		    s->errbuf : curl_easy_strerror(rc));
-		retry = 1;
-	} else if (!s->ended) {
+	else if (rc != CURLE_OK)
+		retry = client_curl_error(s->net->client, rc, s->errbuf, &err);
+	else if (!s->ended) {
 		err_set(&err, UFO_EUNAVAIL, "", "%s closed the stream",
 		    client_where(s->net->client));
 		retry = 1;
@@ -491,9 +488,7 @@ net_get_done(struct net_get *g, CURLcode rc)
 	    CURLE_OK)
 		status = 0;
 	if (rc != CURLE_OK)
-		err_set(&err, UFO_EUNAVAIL, "", "%s: %s",
-		    client_where(g->net->client), g->errbuf[0] != '\0' ?
-		    g->errbuf : curl_easy_strerror(rc));
+		client_curl_error(g->net->client, rc, g->errbuf, &err);
 	else if (status < 200 || status > 299)
 		net_answer_error(client_where(g->net->client), status,
 		    &g->body, &err);

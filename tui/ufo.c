@@ -81,13 +81,14 @@ const struct cmd_entry cmd_help_entry = {
 
 #define UFO_USAGE \
 	"usage: ufo [--server URL | --socket PATH] [--token TOKEN] " \
-	"[--fleet FLEET] [--json] [-v] [COMMAND [ARG]...]\n"
+	"[--ca-file PATH] [--fleet FLEET] [--json] [-v] [COMMAND [ARG]...]\n"
 
 /* The global options, parsed once by main: the process's only settings. */
 static struct {
 	const char	*server;
 	const char	*socket;
 	const char	*token;
+	const char	*ca_file;
 	const char	*fleet;
 	int		 json;
 	int		 verbose;
@@ -97,6 +98,7 @@ enum {
 	UFO_OPT_SERVER = 256,
 	UFO_OPT_SOCKET,
 	UFO_OPT_TOKEN,
+	UFO_OPT_CA_FILE,
 	UFO_OPT_FLEET,
 	UFO_OPT_JSON,
 	UFO_OPT_VERSION
@@ -106,6 +108,7 @@ static const struct option ufo_long_options[] = {
 	{ "server", required_argument, NULL, UFO_OPT_SERVER },
 	{ "socket", required_argument, NULL, UFO_OPT_SOCKET },
 	{ "token", required_argument, NULL, UFO_OPT_TOKEN },
+	{ "ca-file", required_argument, NULL, UFO_OPT_CA_FILE },
 	{ "fleet", required_argument, NULL, UFO_OPT_FLEET },
 	{ "json", no_argument, NULL, UFO_OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -257,12 +260,40 @@ ufo_socket_path(const char *path)
 }
 
 /*
+ * The CA file that verifies an https server: --ca-file, then UFO_CA_FILE,
+ * then ufo.conf's ca_file (NULL: the system's). Checked here so that a
+ * typo is named as such, not as a certificate curl cannot verify.
+ */
+static int
+ufo_ca_file(const struct conf *conf, char **ca_file)
+{
+	const char	*s, *what;
+
+	*ca_file = NULL;
+	if ((s = ufo_options.ca_file) != NULL)
+		what = "--ca-file";
+	else if ((s = getenv("UFO_CA_FILE")) != NULL && *s != '\0')
+		what = "UFO_CA_FILE";
+	else if ((s = conf->ca_file) != NULL)
+		what = "ca_file";
+	if (s == NULL || *s == '\0')
+		return (0);
+	*ca_file = conf_expand_path(s);
+	if (access(*ca_file, R_OK) == -1) {
+		cmd_error("%s %s: %s", what, *ca_file, strerror(errno));
+		return (CMD_RETURN_ERROR);
+	}
+	return (0);
+}
+
+/*
  * Where to talk to, by precedence: --socket or --server, then UFO_SOCKET
  * or UFO_SERVER, then ufo.conf's server, then its socket (or the default
  * one). Returns the exit status on failure, 0 on success.
  */
 static int
-ufo_connect(struct conf *conf, struct client_config *cf, char **socket)
+ufo_connect(struct conf *conf, struct client_config *cf, char **socket,
+    char **ca_file)
 {
 	struct ufo_error	 err;
 	const char		*s;
@@ -270,6 +301,7 @@ ufo_connect(struct conf *conf, struct client_config *cf, char **socket)
 
 	memset(cf, 0, sizeof *cf);
 	*socket = NULL;
+	*ca_file = NULL;
 	conf_init(conf);
 	path = xstrdup(conf->path);
 	if (conf_load(conf, path, 0, &err) == -1) {
@@ -310,6 +342,9 @@ ufo_connect(struct conf *conf, struct client_config *cf, char **socket)
 		return (CMD_RETURN_ERROR);
 	}
 	cf->verbose = ufo_options.verbose;
+	if (cf->url != NULL && ufo_ca_file(conf, ca_file) != 0)
+		return (CMD_RETURN_ERROR);
+	cf->ca_file = *ca_file;
 	return (0);
 }
 
@@ -361,6 +396,9 @@ ufo_options_parse(int argc, char **argv)
 			break;
 		case UFO_OPT_TOKEN:
 			ufo_options.token = optarg;
+			break;
+		case UFO_OPT_CA_FILE:
+			ufo_options.ca_file = optarg;
 			break;
 		case UFO_OPT_FLEET:
 			ufo_options.fleet = optarg;
@@ -416,7 +454,7 @@ main(int argc, char **argv)
 	struct conf		 conf;
 	struct cmd		 cmd;
 	struct client		*client = NULL;
-	char			*cause, *socket = NULL;
+	char			*cause, *socket = NULL, *ca_file = NULL;
 	int			 words, retval;
 
 	ufo_locale();
@@ -453,9 +491,10 @@ main(int argc, char **argv)
 		}
 	}
 
-	if ((retval = ufo_connect(&conf, &cf, &socket)) != 0) {
+	if ((retval = ufo_connect(&conf, &cf, &socket, &ca_file)) != 0) {
 		conf_free(&conf);
 		free(socket);
+		free(ca_file);
 		cmd_free(&cmd);
 		return (retval);
 	}
@@ -464,6 +503,7 @@ main(int argc, char **argv)
 		cmd_error("cannot initialise libcurl");
 		conf_free(&conf);
 		free(socket);
+		free(ca_file);
 		cmd_free(&cmd);
 		return (CMD_RETURN_ERROR);
 	}
@@ -481,6 +521,7 @@ main(int argc, char **argv)
 	client_global_free();
 	conf_free(&conf);
 	free(socket);
+	free(ca_file);
 	cmd_free(&cmd);
 
 out:

@@ -83,6 +83,9 @@ test_defaults(void)
 	is_int(conf.max_body, 1024 * 1024, "defaults: max_body 1 MiB");
 	is_int(conf.threads, 4, "defaults: four threads");
 	ok(conf.server == NULL, "defaults: no server URL");
+	ok(conf.tls_cert == NULL && conf.tls_key == NULL,
+	    "defaults: no certificate, plain HTTP");
+	ok(conf.ca_file == NULL, "defaults: the system's CAs");
 	is_int(conf.nlines, 0, "defaults: no directives");
 	conf_free(&conf);
 
@@ -176,6 +179,22 @@ test_load(void)
 	want = xprintf("%s/ufo.conf", tmpdir);
 	is_str(conf.path, want, "load: path is the file read");
 	free(want);
+	conf_free(&conf);
+
+	is_int(load(&conf, "tls_cert = ~/tls/ufod.pem\n"
+	    "tls_key = /etc/ufo/ufod.key\nca_file = ~/ca.pem\n", &err), 0,
+	    "load: tls_cert, tls_key and ca_file");
+	want = xprintf("%s/tls/ufod.pem", tmpdir);
+	is_str(conf.tls_cert, want, "load: tls_cert is a path, ~ expanded");
+	free(want);
+	is_str(conf.tls_key, "/etc/ufo/ufod.key", "load: tls_key");
+	want = xprintf("%s/ca.pem", tmpdir);
+	is_str(conf.ca_file, want, "load: ca_file is a path, ~ expanded");
+	free(want);
+	conf_free(&conf);
+	is_int(load(&conf, "tls_key =\n", &err), -1,
+	    "load: empty tls_key fails");
+	ok(contains(err.message, "tls_key"), "load: the message names tls_key");
 	conf_free(&conf);
 
 	is_int(load(&conf, "server = ~/not-a-path\n", &err), 0,

@@ -69,7 +69,9 @@ main(void)
 	reg_make(&r, "rov_aaa111", "alpha", "gpu");
 	ok(registry_add(path, &r, &err) == 0, "add: alpha");
 	reg_make(&r, "rov_bbb222", "beta", NULL);
-	ok(registry_add(path, &r, &err) == 0, "add: beta");
+	r.server = (char *)"https://ufo.example.com:7077";
+	r.ca_file = (char *)"/etc/ufo/ca.pem";
+	ok(registry_add(path, &r, &err) == 0, "add: beta, with a CA file");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	    "add: the file is 0600");
 	p = xprintf("%s/.ufo", dir);
@@ -85,6 +87,8 @@ main(void)
 	is_int(rg.regs[0].units, 2, "load: units");
 	is_str(rg.regs[0].tags[0], "gpu", "load: tags");
 	ok(rg.regs[1].tags[0] == NULL, "load: no tags");
+	ok(rg.regs[0].ca_file == NULL, "load: no CA file unless given one");
+	is_str(rg.regs[1].ca_file, "/etc/ufo/ca.pem", "load: the CA file");
 	is_int(registry_find(&rg, "rov_bbb222", &err), 1, "find: by id");
 	is_int(registry_find(&rg, "alpha", &err), 0, "find: by name");
 	is_int(registry_find(&rg, "rov_b", &err), 1, "find: by id prefix");
