@@ -202,6 +202,8 @@ store_pilot_create(struct store *s, const struct store_actor *a,
 	int	 rc;
 
 	*out = NULL;
+	if (store_need_role(a, ROLE_ADMIN, "making a pilot", err) != 0)
+		return (-1);
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0)
 		rc = store_pilot_insert(s, a, in, out, err);
@@ -308,6 +310,8 @@ store_pilot_update(struct store *s, const struct store_actor *a,
 	int	 rc;
 
 	*out = NULL;
+	if (store_need_role(a, ROLE_ADMIN, "changing a pilot", err) != 0)
+		return (-1);
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0)
 		rc = store_pilot_patch(s, a, ref, in, out, err);

@@ -1390,6 +1390,21 @@ store_clock_ms(struct store *s)
 	    __atomic_load_n(&s->skew_ms, __ATOMIC_RELAXED));
 }
 
+/*
+ * Fails with UFO_EFORBIDDEN unless the actor's role in its fleet is at
+ * least role; what names the action, for the message.
+ */
+int
+store_need_role(const struct store_actor *a, int role, const char *what,
+    struct ufo_error *err)
+{
+	if (a->role >= role)
+		return (0);
+	return (err_set(err, UFO_EFORBIDDEN, "", "%s needs the %s role in "
+	    "this fleet (you are %s)", what, role_name(role),
+	    role_name(a->role)));
+}
+
 /* True when a string holds nothing but white space. */
 int
 store_blank(const char *str)
@@ -1429,20 +1444,9 @@ store_is_null(struct json_object *in, const char *key)
 static int
 store_bootstrap_tx(struct store *s, const char *login, struct ufo_error *err)
 {
-	static const struct {
-		const char	*name;
-		const char	*kind;
-	} pilots[] = {
-		{ "claude", "claude" },
-		{ "codex", "codex" },
-		{ "goose", "goose" },
-		{ "shell", "shell" },
-	};
 	struct store_actor	 a;
-	struct json_object	*in, *out;
 	char			*email;
 	int64_t			 n;
-	size_t			 i;
 	int			 rc;
 
 	if (store_get_int(s, err, &n, "SELECT count(*) FROM fleets", "") != 1)
@@ -1456,30 +1460,9 @@ store_bootstrap_tx(struct store *s, const char *login, struct ufo_error *err)
 	rc = -1;
 	if (store_fleet_insert(s, login, a.fleet, err) != 0 ||
 	    store_user_insert(s, email, login, a.user, err) != 0 ||
-	    store_member_insert(s, a.fleet, a.user, ROLE_OWNER, err) != 0)
+	    store_member_insert(s, a.fleet, a.user, ROLE_OWNER, err) != 0 ||
+	    store_fleet_seed(s, &a, err) != 0)
 		goto out;
-
-	in = json_object_new_object();
-	json_object_object_add(in, "key", json_object_new_string("UFO"));
-	json_object_object_add(in, "name", json_object_new_string("UFO"));
-	rc = store_mission_insert(s, &a, in, &out, err);
-	json_object_put(in);
-	json_object_put(out);
-	if (rc != 0)
-		goto out;
-
-	for (i = 0; i < sizeof pilots / sizeof pilots[0]; i++) {
-		in = json_object_new_object();
-		json_object_object_add(in, "name",
-		    json_object_new_string(pilots[i].name));
-		json_object_object_add(in, "kind",
-		    json_object_new_string(pilots[i].kind));
-		rc = store_pilot_insert(s, &a, in, &out, err);
-		json_object_put(in);
-		json_object_put(out);
-		if (rc != 0)
-			goto out;
-	}
 	log_info("first start: fleet %s, owner %s", login, email);
 	rc = 0;
 out:
@@ -1522,10 +1505,9 @@ store_local_actor(struct store *s, struct store_actor *a,
 	}
 	r = store_read(s);
 	rr = store_get_json(r, err, &row,
-	    "SELECT f.id AS fleet, mb.user_id AS user, mb.role"
-	    " FROM fleets f JOIN members mb ON mb.fleet_id = f.id"
-	    " WHERE mb.role = 'owner'"
-	    " ORDER BY f.created_at, f.rowid, mb.created_at LIMIT 1", "");
+	    "SELECT mb.fleet_id AS fleet, mb.user_id AS user, mb.role"
+	    " FROM members mb WHERE mb.fleet_id = " STORE_DEFAULT_FLEET
+	    " AND mb.user_id = " STORE_LOCAL_USER, "");
 	store_read_end(r);
 	if (rr == 0)
 		return (err_set(err, UFO_ENOTFOUND, "", "no fleet yet: the "
