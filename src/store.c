@@ -729,6 +729,15 @@ store_auth_bucket(const struct store *s, const char *hash, int kind)
 	return (h & (s->auth_size - 1));
 }
 
+/* Hashes of secrets compare in constant time, whatever they hold. */
+static int
+store_auth_same(const char *a, const char *b)
+{
+	size_t	 len = strlen(a);
+
+	return (len == strlen(b) && sodium_memcmp(a, b, len) == 0);
+}
+
 /*
  * Looks a secret's hash up: 1 found (*out filled), 0 not. *gen is the
  * generation to hand to store_auth_put with what the database says.
@@ -744,7 +753,7 @@ store_auth_get(struct store *s, const char *hash, int kind,
 	*gen = s->auth_gen;
 	for (a = s->auth[store_auth_bucket(s, hash, kind)]; a != NULL;
 	    a = a->next) {
-		if (a->kind == kind && strcmp(a->hash, hash) == 0) {
+		if (a->kind == kind && store_auth_same(a->hash, hash)) {
 			*out = *a;
 			out->next = NULL;
 			found = 1;
@@ -770,7 +779,7 @@ store_auth_put(struct store *s, const struct store_auth *in, uint64_t gen)
 		goto out;
 	slot = &s->auth[store_auth_bucket(s, in->hash, in->kind)];
 	for (a = *slot; a != NULL; a = a->next) {
-		if (a->kind == in->kind && strcmp(a->hash, in->hash) == 0) {
+		if (a->kind == in->kind && store_auth_same(a->hash, in->hash)) {
 			*a = (struct store_auth){ .next = a->next };
 			memcpy(a, in, offsetof(struct store_auth, next));
 			goto out;

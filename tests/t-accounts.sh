@@ -158,7 +158,7 @@ run ufo --fleet navy op list
 is "$rc" 1 "the deleted fleet answers 404"
 ok "its name is free again" ufo fleet create navy
 
-# --- Invitations ----------------------------------------------------------------
+# --- Invitations -------------------------------------------------------------
 
 # accept CODE EMAIL PASSWORD: POST /invitations/accept on the socket.
 accept()
@@ -225,7 +225,7 @@ ADA_GREEN=$(jget token)
 as "$ADA_TOK" GET /fleets >/dev/null
 is "$(jget items.#)" 2 "Ada is in two fleets"
 
-# --- Roles ------------------------------------------------------------------------
+# --- Roles -------------------------------------------------------------------
 
 ok "invite a member" ufo --json invite mo@example.test
 accept "$(jget code "$out")" mo@example.test mo-password
@@ -312,7 +312,7 @@ is "$(sqlite3 "$DB" "SELECT count(*) FROM members mb JOIN fleets f
     ON f.id = mb.fleet_id WHERE f.name = 'green' AND mb.role = 'owner'")" 1 \
     "one owner remains again"
 
-# --- Tokens ---------------------------------------------------------------------
+# --- Tokens ------------------------------------------------------------------
 
 ok "token create, expiring" ufo --json token create brief --expires 1s
 brief=$(jget token "$out")
@@ -335,10 +335,11 @@ as "$rt" GET /operations >/dev/null
 is "$status" 401 "refused on the very next request"
 is "$(jget error.message)" "token revoked" "saying it was revoked"
 ok "token list" ufo token list
-like "$out" "revokable +ufo_.{4}… " "the list shows the name and a masked token"
+like "$out" "revokable +ufo_.{4}… " \
+    "the list shows the name and a masked token"
 unlike "$out" "$rt" "never the token"
 
-# --- The limit on failed logins -----------------------------------------------------
+# --- The limit on failed logins ----------------------------------------------
 
 # Each success forgets the failures: start from none.
 tcp POST /login "{\"email\":\"$OWNER_EMAIL\",\"password\":\"second-secret\"}" \

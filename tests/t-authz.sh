@@ -288,7 +288,8 @@ for entry in $AT_OR_ABOVE; do
 done
 
 call "$OWNER_TOK" POST /server/shutdown
-is "$status" 202 "POST /server/shutdown: the owner of the default fleet stops ufod"
+is "$status" 202 \
+    "POST /server/shutdown: the owner of the default fleet stops ufod"
 check "ufod exits" wait_exit "$UFOD_PID" 30
 
 done_testing
