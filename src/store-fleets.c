@@ -95,21 +95,8 @@ store_fleet_seed(struct store *s, const struct store_actor *a,
 static int
 store_fleet_check_name(const char *name, struct ufo_error *err)
 {
-	size_t	 i, len = strlen(name);
-
-	if (len == 0 || len > 64 || strncmp(name, "flt_", 4) == 0)
-		goto bad;
-	for (i = 0; i < len; i++) {
-		if ((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= 'A' && name[i] <= 'Z') ||
-		    (name[i] >= '0' && name[i] <= '9'))
-			continue;
-		if (i > 0 && strchr("_.-", name[i]) != NULL)
-			continue;
-		goto bad;
-	}
-	return (0);
-bad:
+	if (strncmp(name, "flt_", 4) != 0 && store_name_ok(name, 1))
+		return (0);
 	return (err_set(err, UFO_EINVAL, "name", "name: \"%s\" is not a valid "
 	    "fleet name (letters, digits, '_', '.', '-'; at most 64; not "
 	    "starting with flt_)", name));
@@ -137,12 +124,14 @@ store_fleet_name_free(struct store *s, const char *name, const char *self,
 
 static int
 store_fleet_create_tx(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	static const char *const keys[] = { "name", NULL };
 	struct store_actor	 owner;
 	const char		*name;
 
+	(void)ref;
 	if (store_body(in, keys, err) != 0 ||
 	    jsonx_get_string(in, "name", &name, JSONX_REQUIRED, err) == -1 ||
 	    store_fleet_check_name(name, err) != 0 ||
@@ -238,12 +227,14 @@ static const char *const store_fleet_purge[] = {
 
 static int
 store_fleet_delete_tx(struct store *s, const struct store_actor *a,
-    const char *ref, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	char	 first[STORE_ID_SIZE];
 	int64_t	 n;
 	size_t	 i;
 
+	(void)in;
 	if (store_fleet_own(s, a, ref, err) != 0 ||
 	    store_need_role(a, ROLE_OWNER, "deleting a fleet", err) != 0)
 		return (-1);
@@ -287,52 +278,11 @@ store_fleet_delete_tx(struct store *s, const struct store_actor *a,
 	    *out));
 }
 
-/* Runs fn in one write transaction; *out is NULL when it fails. */
-static int
-store_fleet_write(struct store *s, const struct store_actor *a,
-    const char *ref, struct json_object *in, struct json_object **out,
-    int (*fn)(struct store *, const struct store_actor *, const char *,
-    struct json_object *, struct json_object **, struct ufo_error *),
-    struct ufo_error *err)
-{
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = fn(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
-}
-
-static int
-store_fleet_create_fn(struct store *s, const struct store_actor *a,
-    const char *ref, struct json_object *in, struct json_object **out,
-    struct ufo_error *err)
-{
-	(void)ref;
-	return (store_fleet_create_tx(s, a, in, out, err));
-}
-
-static int
-store_fleet_delete_fn(struct store *s, const struct store_actor *a,
-    const char *ref, struct json_object *in, struct json_object **out,
-    struct ufo_error *err)
-{
-	(void)in;
-	return (store_fleet_delete_tx(s, a, ref, out, err));
-}
-
 int
 store_fleet_create(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	return (store_fleet_write(s, a, NULL, in, out, store_fleet_create_fn,
+	return (store_write(s, a, NULL, in, out, store_fleet_create_tx,
 	    err));
 }
 
@@ -341,7 +291,7 @@ store_fleet_rename(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
     struct ufo_error *err)
 {
-	return (store_fleet_write(s, a, ref, in, out, store_fleet_rename_tx,
+	return (store_write(s, a, ref, in, out, store_fleet_rename_tx,
 	    err));
 }
 
@@ -349,7 +299,7 @@ int
 store_fleet_delete(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object **out, struct ufo_error *err)
 {
-	return (store_fleet_write(s, a, ref, NULL, out, store_fleet_delete_fn,
+	return (store_write(s, a, ref, NULL, out, store_fleet_delete_tx,
 	    err));
 }
 
@@ -491,7 +441,7 @@ store_member_update(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
     struct ufo_error *err)
 {
-	return (store_fleet_write(s, a, ref, in, out, store_member_update_tx,
+	return (store_write(s, a, ref, in, out, store_member_update_tx,
 	    err));
 }
 
@@ -499,7 +449,7 @@ int
 store_member_remove(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object **out, struct ufo_error *err)
 {
-	return (store_fleet_write(s, a, ref, NULL, out, store_member_remove_tx,
+	return (store_write(s, a, ref, NULL, out, store_member_remove_tx,
 	    err));
 }
 
@@ -648,20 +598,8 @@ unknown:
 static int
 store_crew_check_name(const char *name, struct ufo_error *err)
 {
-	size_t	 i, len = strlen(name);
-
-	if (len == 0 || len > 64)
-		goto bad;
-	for (i = 0; i < len; i++) {
-		if ((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9'))
-			continue;
-		if (i > 0 && strchr("_.-", name[i]) != NULL)
-			continue;
-		goto bad;
-	}
-	return (0);
-bad:
+	if (store_name_ok(name, 0))
+		return (0);
 	return (err_set(err, UFO_EINVAL, "name", "name: \"%s\" is not a valid "
 	    "crew name (lower-case letters, digits, '_', '.', '-'; at most 64)",
 	    name));

@@ -216,8 +216,15 @@ int		 store_auth_get(struct store *, const char *, int,
 		     struct store_auth *, uint64_t *);
 void		 store_auth_put(struct store *, const struct store_auth *,
 		     uint64_t);
+typedef int	(*store_write_fn)(struct store *, const struct store_actor *,
+		     const char *, struct json_object *, struct json_object **,
+		     struct ufo_error *);
+int		 store_write(struct store *, const struct store_actor *,
+		     const char *, struct json_object *, struct json_object **,
+		     store_write_fn, struct ufo_error *);
 int		 store_need_role(const struct store_actor *, int, const char *,
 		     struct ufo_error *);
+int		 store_name_ok(const char *, int);
 int		 store_blank(const char *);
 int		 store_body(struct json_object *, const char *const *,
 		     struct ufo_error *);

@@ -51,7 +51,8 @@ store_email_valid(const char *email, struct ufo_error *err)
 
 static int
 store_invitation_insert(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	static const char *const keys[] = { "email", "role", "expires_in",
 	    NULL };
@@ -61,6 +62,7 @@ store_invitation_insert(struct store *s, const struct store_actor *a,
 	int64_t		 life = STORE_INVITE_LIFE, n;
 	int		 role;
 
+	(void)ref;
 	if (store_need_role(a, ROLE_ADMIN, "inviting", err) != 0)
 		return (-1);
 	if (store_body(in, keys, err) != 0 ||
@@ -110,10 +112,12 @@ store_invitation_insert(struct store *s, const struct store_actor *a,
 
 static int
 store_invitation_revoke_tx(struct store *s, const struct store_actor *a,
-    const char *ref, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	const char	*state;
 
+	(void)in;
 	if (store_need_role(a, ROLE_ADMIN, "revoking an invitation",
 	    err) != 0)
 		return (-1);
@@ -143,38 +147,16 @@ int
 store_invitation_create(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_invitation_insert(s, a, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, NULL, in, out, store_invitation_insert,
+	    err));
 }
 
 int
 store_invitation_revoke(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_invitation_revoke_tx(s, a, ref, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, NULL, out, store_invitation_revoke_tx,
+	    err));
 }
 
 int

@@ -1400,6 +1400,30 @@ store_clock_ms(struct store *s)
 }
 
 /*
+ * Runs fn (the actor, a reference and a body) in one write transaction;
+ * *out is NULL when it fails.
+ */
+int
+store_write(struct store *s, const struct store_actor *a, const char *ref,
+    struct json_object *in, struct json_object **out, store_write_fn fn,
+    struct ufo_error *err)
+{
+	int	 rc;
+
+	*out = NULL;
+	store_lock(s);
+	if ((rc = store_begin(s, err)) == 0)
+		rc = fn(s, a, ref, in, out, err);
+	rc = store_end(s, rc, err);
+	store_unlock(s);
+	if (rc != 0) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return (rc);
+}
+
+/*
  * Fails with UFO_EFORBIDDEN unless the actor's role in its fleet is at
  * least role; what names the action, for the message.
  */
@@ -1412,6 +1436,30 @@ store_need_role(const struct store_actor *a, int role, const char *what,
 	return (err_set(err, UFO_EFORBIDDEN, "", "%s needs the %s role in "
 	    "this fleet (you are %s)", what, role_name(role),
 	    role_name(a->role)));
+}
+
+/*
+ * A name of a fleet, crew or pilot: a letter or digit, then letters,
+ * digits, '_', '.' or '-'; at most 64. Upper-case letters only when upper
+ * is set.
+ */
+int
+store_name_ok(const char *name, int upper)
+{
+	size_t	 i, len = strlen(name);
+
+	if (len == 0 || len > 64)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if ((name[i] >= 'a' && name[i] <= 'z') ||
+		    (upper && name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9'))
+			continue;
+		if (i > 0 && strchr("_.-", name[i]) != NULL)
+			continue;
+		return (0);
+	}
+	return (1);
 }
 
 /* True when a string holds nothing but white space. */
