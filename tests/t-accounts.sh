@@ -157,6 +157,7 @@ is "$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM operations WHERE
 run ufo --fleet navy op list
 is "$rc" 1 "the deleted fleet answers 404"
 ok "its name is free again" ufo fleet create navy
+like "$out" '^flt_[a-z0-9]+$' "fleet create prints the new fleet's id"
 
 # --- Invitations -------------------------------------------------------------
 

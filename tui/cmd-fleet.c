@@ -217,11 +217,12 @@ cmd_fleet_table(struct cmd *cmd, const char *path,
 
 /*
  * Sends method to the path made of fmt and arg (escaped), with body (may
- * be NULL, consumed); prints the answer with --json.
+ * be NULL, consumed); prints the answer with --json, else its key show
+ * when that is not NULL.
  */
 static enum cmd_retval
 cmd_fleet_send(struct cmd *cmd, const char *method, const char *fmt,
-    const char *arg, struct json_object *body)
+    const char *arg, struct json_object *body, const char *show)
 {
 	struct json_object	*answer = NULL;
 	struct ufo_error	 err;
@@ -232,7 +233,11 @@ cmd_fleet_send(struct cmd *cmd, const char *method, const char *fmt,
 	if (client_request(cmd->client, method, path, body, &answer,
 	    &err) == -1)
 		retval = cmd_fail(&err);
-	else
+	else if (!cmd->json && show != NULL &&
+	    jsonx_str(answer, show) != NULL) {
+		printf("%s\n", jsonx_str(answer, show));
+		retval = CMD_RETURN_NORMAL;
+	} else
 		retval = cmd_print_object(cmd, answer);
 	free(path);
 	json_object_put(body);
@@ -255,7 +260,7 @@ static enum cmd_retval
 cmd_fleet_create_exec(struct cmd *cmd)
 {
 	return (cmd_fleet_send(cmd, "POST", "/fleets", NULL,
-	    cmd_fleet_body("name", cmd->argv[0])));
+	    cmd_fleet_body("name", cmd->argv[0]), "id"));
 }
 
 static enum cmd_retval
@@ -268,14 +273,14 @@ static enum cmd_retval
 cmd_fleet_rename_exec(struct cmd *cmd)
 {
 	return (cmd_fleet_send(cmd, "PATCH", "/fleets/%s", cmd->argv[0],
-	    cmd_fleet_body("name", cmd->argv[1])));
+	    cmd_fleet_body("name", cmd->argv[1]), NULL));
 }
 
 static enum cmd_retval
 cmd_fleet_rm_exec(struct cmd *cmd)
 {
 	return (cmd_fleet_send(cmd, "DELETE", "/fleets/%s", cmd->argv[0],
-	    NULL));
+	    NULL, NULL));
 }
 
 static enum cmd_retval
@@ -288,14 +293,14 @@ static enum cmd_retval
 cmd_member_role_exec(struct cmd *cmd)
 {
 	return (cmd_fleet_send(cmd, "PATCH", "/members/%s", cmd->argv[0],
-	    cmd_fleet_body("role", cmd->argv[1])));
+	    cmd_fleet_body("role", cmd->argv[1]), NULL));
 }
 
 static enum cmd_retval
 cmd_member_rm_exec(struct cmd *cmd)
 {
 	return (cmd_fleet_send(cmd, "DELETE", "/members/%s", cmd->argv[0],
-	    NULL));
+	    NULL, NULL));
 }
 
 static enum cmd_retval
@@ -308,7 +313,7 @@ static enum cmd_retval
 cmd_invite_revoke_exec(struct cmd *cmd)
 {
 	return (cmd_fleet_send(cmd, "DELETE", "/invitations/%s", cmd->argv[0],
-	    NULL));
+	    NULL, NULL));
 }
 
 static enum cmd_retval
