@@ -244,8 +244,12 @@ as "$ADA_TOK" POST /invitations '{"email":"o@example.test","role":"owner"}' \
 is "$status" 403 "an admin cannot invite an owner"
 as "$ADA_TOK" PATCH "/members/$MO_ID" '{"role":"admin"}' >/dev/null
 is "$status $(jget role)" "200 admin" "an admin makes a member admin"
+as "$MO_TOK" GET /invitations >/dev/null
+is "$status" 200 "the new admin lists invitations (the token is cached)"
 as "$ADA_TOK" PATCH "/members/mo@example.test" '{"role":"member"}' >/dev/null
 is "$status $(jget role)" "200 member" "and back"
+as "$MO_TOK" GET /invitations >/dev/null
+is "$status" 403 "the role is taken away on the very next request"
 as "$ADA_TOK" PATCH "/members/mo@example.test" '{"role":"owner"}' >/dev/null
 is "$status" 403 "an admin cannot make an owner"
 as "$ADA_TOK" PATCH "/members/$OWNER_EMAIL" '{"role":"admin"}' >/dev/null
