@@ -258,6 +258,15 @@ while read -r method pattern flags; do
 		is "$status" 403 "$r: a $who gets 403 (needs $role)"
 		is "$(jget error.code)" forbidden "$r: the code is forbidden"
 	fi
+	if [ "$role" != member ] && [ "$role" != admin ]; then
+		call "$MEMBER_TOK" "$method" "$path" "$body"
+		is "$status" 403 "$r: a member gets 403 (needs $role)"
+	fi
+	# Owning some fleet is not owning the server.
+	if [ "$role" = server ]; then
+		call "$OTHER_TOK" "$method" "$path" "$body"
+		is "$status" 403 "$r: another fleet's owner gets 403"
+	fi
 	AT_OR_ABOVE="$AT_OR_ABOVE $method|$pattern|$role"
 done <"$T/routes"
 
