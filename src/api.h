@@ -39,9 +39,10 @@ typedef int (*api_handler)(struct api_request *, struct api_response *,
 #define API_PUBLIC	0x1	/* answers without a user or rover token */
 #define API_ROVER	0x2	/* the rover protocol: rover token, version */
 #define API_RAW		0x4	/* the body is bytes, not JSON (artifacts) */
-#define API_ADMIN	0x8	/* the caller is an admin or owner of the fleet */
-#define API_OWNER	0x10	/* the caller is an owner of the fleet */
-#define API_SECRET	0x20	/* the body holds a secret: wiped after use */
+#define API_ADMIN	0x8	/* the caller is admin or owner of the fleet */
+#define API_OWNER	0x10	/* the caller is owner of the fleet */
+#define API_SERVER	0x20	/* the whole server: owners of the default fleet */
+#define API_SECRET	0x40	/* the body holds a secret: wiped after use */
 
 /* Largest raw body (an artifact such as a diff). */
 #define API_MAX_RAW_BODY	(64 * 1024 * 1024)
@@ -65,6 +66,7 @@ struct api_request {
 	size_t			 raw_len;
 	struct store_actor	 actor;
 	struct store_rover	 rover;		/* API_ROVER routes */
+	int			 local;		/* on the Unix socket */
 	int			 event_stream;	/* Accept: text/event-stream */
 	int			 woken;		/* API_WOKEN_*, 0 on first call */
 	uint64_t		 deadline;	/* handler scratch for parking */
@@ -184,6 +186,28 @@ int	api_credentials_list(struct api_request *, struct api_response *,
 int	api_credentials_set(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_credentials_remove(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_login(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_password_set(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_fleets_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_fleets_rename(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_fleets_delete(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_members_update(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_members_remove(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_invitations_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_invitations_create(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_invitations_revoke(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_invitations_accept(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_tokens_list(struct api_request *, struct api_response *,
 	    struct ufo_error *);

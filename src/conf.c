@@ -83,6 +83,12 @@ conf_default_file(void)
 }
 
 char *
+conf_default_tokens(void)
+{
+	return (conf_xdg("XDG_CONFIG_HOME", ".config", "tokens"));
+}
+
+char *
 conf_default_database(void)
 {
 	return (conf_xdg("XDG_DATA_HOME", ".local/share", "ufo.db"));

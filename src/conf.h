@@ -56,6 +56,8 @@ const struct conf_line *conf_next_directive(const struct conf *,
 /* Default locations, newly allocated. */
 char	*conf_default_file(void);
 char	*conf_default_database(void);
+/* ufo's tokens from ufo login, by server URL. */
+char	*conf_default_tokens(void);
 char	*conf_default_socket(void);
 /* "~/x" → "$HOME/x"; a relative path is made absolute. */
 char	*conf_expand_path(const char *);

@@ -17,6 +17,7 @@
 	X(UFO_ETOOLARGE,	413, "too_large")			\
 	X(UFO_EMEDIA,		415, "unsupported_media_type")		\
 	X(UFO_EUPGRADE,		426, "upgrade_required")		\
+	X(UFO_ETOOMANY,		429, "rate_limited")			\
 	X(UFO_EINTERNAL,	500, "internal")			\
 	X(UFO_EUNAVAIL,		503, "unavailable")
 

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "protocol.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "server.h"
 #include "tls.h"
@@ -33,6 +36,9 @@
 #define SERVER_MAX_CONNECTIONS	16000
 /* GnuTLS's defaults, less the protocol versions older than TLS 1.2. */
 #define SERVER_TLS_PRIORITIES	"NORMAL:-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0"
+/* Failed logins (or invitation passwords) an address may make a minute. */
+#define SERVER_LOGIN_FAILURES	5
+#define SERVER_LOGIN_WINDOW_MS	60000
 
 struct server_listener {
 	struct server		*srv;
@@ -59,6 +65,7 @@ struct server {
 	pthread_cond_t		 idle;	/* inflight dropped to 0 */
 	int			 inflight;
 	size_t			 max_body;
+	struct ratelimit	*logins;	/* failed logins by address */
 };
 
 /* One HTTP request, from its headers to its completion. */
@@ -76,6 +83,7 @@ struct server_req {
 	struct waiter		 w;
 	void			 (*undelivered)(struct api_request *, void *);
 	void			*undelivered_cls;
+	int64_t			 retry_after;	/* seconds, for a 429 */
 };
 
 /* A streamed response (server-sent events). */
@@ -248,6 +256,7 @@ server_reply_error(struct server_req *r, const struct ufo_error *err)
 	struct json_object	*json;
 	enum MHD_Result		 ret;
 	const char		*hname = NULL, *hvalue = NULL;
+	char			 retry[32];
 
 	if (err->code == UFO_EINTERNAL)
 		log_error("%s %s: %s", r->req.method, r->req.path,
@@ -261,6 +270,11 @@ server_reply_error(struct server_req *r, const struct ufo_error *err)
 	} else if (err->code == UFO_EUNAUTH) {
 		hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
 		hvalue = "Bearer realm=\"ufo\"";
+	} else if (err->code == UFO_ETOOMANY && r->retry_after > 0) {
+		snprintf(retry, sizeof retry, "%lld",
+		    (long long)r->retry_after);
+		hname = MHD_HTTP_HEADER_RETRY_AFTER;
+		hvalue = retry;
 	}
 	json = jsonx_error(err);
 	ret = server_reply(r->conn, err_status(err->code), json, hname, hvalue);
@@ -335,6 +349,53 @@ server_authenticate_rover(struct server_req *r, int need_token,
 	    err));
 }
 
+/* The value of the route's {name} parameter, NULL when it has none. */
+static const char *
+server_param(struct server_req *r, const char *name)
+{
+	const char	*p, *at;
+	size_t		 len = strlen(name);
+	int		 i = 0;
+
+	for (p = r->match.route->pattern; (at = strchr(p, '{')) != NULL;
+	    p = at + 1) {
+		if (strncmp(at + 1, name, len) == 0 && at[len + 1] == '}')
+			return (i < API_MAX_PARAMS ? r->match.params[i] : NULL);
+		i++;
+	}
+	return (NULL);
+}
+
+/*
+ * What the route's flags ask of the caller's role, checked before the
+ * handler runs (the store checks again what it changes).
+ */
+static int
+server_authorize(struct server_req *r, int flags, struct ufo_error *err)
+{
+	struct api_request	*req = &r->req;
+	int			 rc;
+
+	if (flags & API_SERVER) {
+		rc = store_server_owner(req->store, req->actor.user, err);
+		if (rc == -1)
+			return (-1);
+		if (rc == 0)
+			return (err_set(err, UFO_EFORBIDDEN, "", "only an "
+			    "owner of the default fleet may do this to the "
+			    "server"));
+	}
+	if ((flags & API_OWNER) && req->actor.role < ROLE_OWNER)
+		return (err_set(err, UFO_EFORBIDDEN, "", "this needs the owner "
+		    "role in the fleet (you are %s)",
+		    role_name(req->actor.role)));
+	if ((flags & API_ADMIN) && req->actor.role < ROLE_ADMIN)
+		return (err_set(err, UFO_EFORBIDDEN, "", "this needs the admin "
+		    "role in the fleet (you are %s)",
+		    role_name(req->actor.role)));
+	return (0);
+}
+
 static int
 server_authenticate(struct server_req *r, int flags, struct ufo_error *err)
 {
@@ -365,11 +426,13 @@ server_authenticate(struct server_req *r, int flags, struct ufo_error *err)
 			return (-1);
 	} else
 		return (0);
-	fleet = api_header(&r->req, UFO_FLEET_HEADER);
+	/* A route about one fleet acts in it, whatever Ufo-Fleet says. */
+	if ((fleet = server_param(r, "fleet")) == NULL)
+		fleet = api_header(&r->req, UFO_FLEET_HEADER);
 	if (fleet != NULL && store_actor_fleet(srv->store, &r->req.actor,
 	    fleet, err) == -1)
 		return (-1);
-	return (0);
+	return (server_authorize(r, flags, err));
 }
 
 static int
@@ -431,6 +494,7 @@ server_prepare(struct server_req *r, const char *url, const char *method,
 		    "larger than the limit of %zu bytes", server_body_limit(r)));
 	for (i = 0; i < API_MAX_PARAMS; i++)
 		req->params[i] = r->match.params[i];
+	req->local = r->l->is_unix;
 	if (server_authenticate(r, r->match.route->flags, err) == -1)
 		return (-1);
 	if (r->match.route->flags & API_RAW) {
@@ -788,6 +852,9 @@ server_new(struct store *store, const char *database, int threads)
 	srv->max_body = UFO_MAX_BODY;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
+	if ((srv->logins = ratelimit_create(SERVER_LOGIN_FAILURES,
+	    SERVER_LOGIN_WINDOW_MS)) == NULL)
+		fatalx("cannot make the login rate limiter");
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(srv->started, sizeof srv->started, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -1050,9 +1117,62 @@ server_free(struct server *srv)
 		log_warn("unlink %s: %s", srv->socket, strerror(errno));
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
+	ratelimit_free(srv->logins);
 	free(srv->socket);
 	free(srv->database);
 	free(srv);
+}
+
+/* The client's address, the key its login failures are counted by. */
+static void
+server_client_key(struct api_request *req, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo	*info;
+	const struct sockaddr		*sa;
+
+	snprintf(buf, len, "unix");
+	if (req->local)
+		return;
+	info = MHD_get_connection_info(req->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (info == NULL || (sa = info->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, buf, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, buf, (socklen_t)len);
+}
+
+int
+server_login_allowed(struct api_request *req, struct ufo_error *err)
+{
+	struct server_req	*r = server_req_of(req);
+	char			 key[INET6_ADDRSTRLEN + 8];
+	int64_t			 wait;
+
+	server_client_key(req, key, sizeof key);
+	wait = ratelimit_wait(req->server->logins, key,
+	    (int64_t)waiter_now());
+	if (wait == 0)
+		return (0);
+	r->retry_after = wait;
+	return (err_set(err, UFO_ETOOMANY, "", "too many failed attempts "
+	    "from %s: try again in %lld s", key, (long long)wait));
+}
+
+void
+server_login_result(struct api_request *req, int ok)
+{
+	char	 key[INET6_ADDRSTRLEN + 8];
+
+	server_client_key(req, key, sizeof key);
+	if (ok)
+		ratelimit_clear(req->server->logins, key);
+	else
+		ratelimit_fail(req->server->logins, key,
+		    (int64_t)waiter_now());
 }
 
 const char *

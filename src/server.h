@@ -45,6 +45,13 @@ void		 server_drain(struct server *, int);
 void		 server_free(struct server *);
 /* GET /server: pid, version, paths, listeners. */
 struct json_object *server_info(struct server *);
+/*
+ * Logins (and other password checks of public routes) per client address:
+ * allowed answers UFO_ETOOMANY, with a Retry-After, once the address has
+ * failed too often in the last minute; result records how one went.
+ */
+int		 server_login_allowed(struct api_request *, struct ufo_error *);
+void		 server_login_result(struct api_request *, int);
 /* The database file the server was made with. */
 const char	*server_database(struct server *);
 

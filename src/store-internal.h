@@ -172,6 +172,13 @@ struct store {
 #define STORE_OP_FROM							\
 	" FROM operations o JOIN missions m ON m.id = o.mission_id"
 
+/*
+ * The default fleet (the first made, which cannot be deleted) and the
+ * local user (the first made: the Unix socket's owner), as SQL values.
+ */
+#define STORE_DEFAULT_FLEET	"(SELECT id FROM fleets ORDER BY rowid LIMIT 1)"
+#define STORE_LOCAL_USER	"(SELECT id FROM users ORDER BY rowid LIMIT 1)"
+
 /* store.c: locking, transactions, statements, rows, ids, time. */
 void		 store_lock(struct store *);
 void		 store_unlock(struct store *);
@@ -215,6 +222,15 @@ int		 store_auth_get(struct store *, const char *, int,
 		     struct store_auth *, uint64_t *);
 void		 store_auth_put(struct store *, const struct store_auth *,
 		     uint64_t);
+typedef int	(*store_write_fn)(struct store *, const struct store_actor *,
+		     const char *, struct json_object *, struct json_object **,
+		     struct ufo_error *);
+int		 store_write(struct store *, const struct store_actor *,
+		     const char *, struct json_object *, struct json_object **,
+		     store_write_fn, struct ufo_error *);
+int		 store_need_role(const struct store_actor *, int, const char *,
+		     struct ufo_error *);
+int		 store_name_ok(const char *, int);
 int		 store_blank(const char *);
 int		 store_body(struct json_object *, const char *const *,
 		     struct ufo_error *);
@@ -242,10 +258,29 @@ int		 store_user_insert(struct store *, const char *, const char *,
 		     char *, struct ufo_error *);
 int		 store_member_insert(struct store *, const char *,
 		     const char *, int, struct ufo_error *);
+/* A new fleet's mission UFO and pilots claude, codex, goose, shell. */
+int		 store_fleet_seed(struct store *, const struct store_actor *,
+		     struct ufo_error *);
+
+/* store-users.c: passwords (Argon2id), checked with no store lock held. */
+#define STORE_PWHASH_SIZE	128	/* crypto_pwhash_STRBYTES */
+int		 store_password_valid(const char *, const char *,
+		     struct ufo_error *);
+int		 store_password_hash(const char *, char *, struct ufo_error *);
+int		 store_password_verify(const char *, const char *);
+int		 store_user_hash(struct store *, const char *, char *, char *,
+		     struct ufo_error *);
 
 /* store-tokens.c: secrets are kept only as hashes. */
 void		 store_token_hash(const char *, char *, size_t);
 void		 store_token_generate(const char *, char *, size_t);
+/*
+ * A user token for fleet and user, named, expiring after expires_in
+ * seconds (0: never); *out is its record with "token" added, shown once.
+ */
+int		 store_token_issue(struct store *, const char *, const char *,
+		     const char *, int64_t, struct json_object **,
+		     struct ufo_error *);
 
 /* store-missions.c */
 int		 store_mission_resolve(struct store *, const char *,

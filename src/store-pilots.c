@@ -35,20 +35,8 @@ struct store_pilot_fields {
 static int
 store_pilot_check_name(const char *name, struct ufo_error *err)
 {
-	size_t	 i, len = strlen(name);
-
-	if (len == 0 || len > 64)
-		goto bad;
-	for (i = 0; i < len; i++) {
-		if ((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9'))
-			continue;
-		if (i > 0 && strchr("_.-", name[i]) != NULL)
-			continue;
-		goto bad;
-	}
-	return (0);
-bad:
+	if (store_name_ok(name, 0))
+		return (0);
 	return (err_set(err, UFO_EINVAL, "name", "name: \"%s\" is not a valid "
 	    "pilot name (lower-case letters, digits, '_', '.', '-'; at most "
 	    "64)", name));
@@ -202,6 +190,8 @@ store_pilot_create(struct store *s, const struct store_actor *a,
 	int	 rc;
 
 	*out = NULL;
+	if (store_need_role(a, ROLE_ADMIN, "making a pilot", err) != 0)
+		return (-1);
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0)
 		rc = store_pilot_insert(s, a, in, out, err);
@@ -299,6 +289,8 @@ store_pilot_update(struct store *s, const struct store_actor *a,
 	int	 rc;
 
 	*out = NULL;
+	if (store_need_role(a, ROLE_ADMIN, "changing a pilot", err) != 0)
+		return (-1);
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0)
 		rc = store_pilot_patch(s, a, ref, in, out, err);

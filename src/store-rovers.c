@@ -331,6 +331,9 @@ store_code_create(struct store *s, const struct store_actor *a,
 	int	 rc;
 
 	*out = NULL;
+	if (store_need_role(a, ROLE_ADMIN, "making an enrollment code",
+	    err) != 0)
+		return (-1);
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0)
 		rc = store_code_insert(s, a, in, out, err);
@@ -671,6 +674,8 @@ store_rover_update(struct store *s, const struct store_actor *a,
 	int	 rc;
 
 	*out = NULL;
+	if (store_need_role(a, ROLE_ADMIN, "changing a rover", err) != 0)
+		return (-1);
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0)
 		rc = store_rover_update_tx(s, a, ref, in, out, err);
@@ -717,6 +722,8 @@ store_rover_revoke(struct store *s, const struct store_actor *a,
 	int	 rc;
 
 	*out = NULL;
+	if (store_need_role(a, ROLE_ADMIN, "removing a rover", err) != 0)
+		return (-1);
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0)
 		rc = store_rover_revoke_tx(s, a, ref, out, err);

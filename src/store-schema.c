@@ -446,6 +446,26 @@ static const char *const store_migrations[] = {
 	"  updated_at TEXT NOT NULL,"
 	"  UNIQUE (fleet_id, name)"
 	");",
+
+	/* Accounts: passwords (Argon2id strings), invitations by email with
+	 * a one-time code kept as a hash, and deleted fleets kept as a bare
+	 * row so that the event ids they used are never handed out again. */
+	"ALTER TABLE users ADD COLUMN password_hash TEXT;"
+	"ALTER TABLE fleets ADD COLUMN deleted_at TEXT;"
+	"CREATE TABLE invitations ("
+	"  id TEXT PRIMARY KEY,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  email TEXT NOT NULL COLLATE NOCASE,"
+	"  role TEXT NOT NULL CHECK (role IN ('member', 'admin', 'owner')),"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  created_by TEXT NOT NULL REFERENCES users (id),"
+	"  created_at TEXT NOT NULL,"
+	"  expires_at TEXT NOT NULL,"
+	"  accepted_at TEXT,"
+	"  accepted_by TEXT REFERENCES users (id),"
+	"  revoked_at TEXT"
+	");"
+	"CREATE INDEX invitations_fleet ON invitations (fleet_id, created_at);",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))

@@ -58,14 +58,45 @@ store_token_generate(const char *prefix, char *token, size_t len)
 	sodium_memzero(b64, sizeof b64);
 }
 
+int
+store_token_issue(struct store *s, const char *fleet, const char *user,
+    const char *name, int64_t expires_in, struct json_object **out,
+    struct ufo_error *err)
+{
+	char		 token[4 + 64];
+	char		 hash[STORE_TOKEN_HASH * 2 + 1], prefix[32];
+	char		 expires[STORE_TS_SIZE], id[STORE_ID_SIZE];
+
+	if (expires_in > 0)
+		store_timestamp(expires, sizeof expires, expires_in);
+	store_token_generate(STORE_TOKEN_PREFIX, token, sizeof token);
+	store_token_hash(token, hash, sizeof hash);
+	/* "ufo_ab12…": tells tokens apart, is useless to an attacker. */
+	snprintf(prefix, sizeof prefix, "%.8s\xe2\x80\xa6", token);
+
+	store_new_id(id, "tok");
+	if (store_exec(s, err,
+	    "INSERT INTO tokens (id, fleet_id, user_id, name, hash, prefix,"
+	    " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ssssssss", id, fleet, user, name, hash, prefix, s->now,
+	    expires_in > 0 ? expires : NULL) == -1 ||
+	    store_get_json(s, err, out, STORE_TOKEN_SELECT " WHERE id = ?",
+	    "s", id) != 1 ||
+	    store_event_add(s, err, fleet, "token.created", id, *out) != 0) {
+		sodium_memzero(token, sizeof token);
+		return (-1);
+	}
+	/* Added after the event was written: the feed never sees it. */
+	json_object_object_add(*out, "token", json_object_new_string(token));
+	sodium_memzero(token, sizeof token);
+	return (0);
+}
+
 static int
 store_token_insert(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "name", "expires_in", NULL };
-	char		 token[4 + 64];
-	char		 hash[STORE_TOKEN_HASH * 2 + 1], prefix[32];
-	char		 expires[STORE_TS_SIZE], id[STORE_ID_SIZE];
 	const char	*name = "token";
 	int64_t		 expires_in = 0;
 	int		 r;
@@ -82,30 +113,8 @@ store_token_insert(struct store *s, const struct store_actor *a,
 	if (r == 1 && (expires_in <= 0 || expires_in > STORE_TOKEN_MAX_LIFE))
 		return (err_set(err, UFO_EINVAL, "expires_in", "expires_in: "
 		    "must be a positive number of seconds"));
-	if (r == 1)
-		store_timestamp(expires, sizeof expires, expires_in);
-
-	store_token_generate(STORE_TOKEN_PREFIX, token, sizeof token);
-	store_token_hash(token, hash, sizeof hash);
-	/* "ufo_ab12…": tells tokens apart, is useless to an attacker. */
-	snprintf(prefix, sizeof prefix, "%.8s\xe2\x80\xa6", token);
-
-	store_new_id(id, "tok");
-	if (store_exec(s, err,
-	    "INSERT INTO tokens (id, fleet_id, user_id, name, hash, prefix,"
-	    " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	    "ssssssss", id, a->fleet, a->user, name, hash, prefix, s->now,
-	    r == 1 ? expires : NULL) == -1 ||
-	    store_get_json(s, err, out, STORE_TOKEN_SELECT " WHERE id = ?",
-	    "s", id) != 1 ||
-	    store_event_add(s, err, a->fleet, "token.created", id, *out) != 0) {
-		sodium_memzero(token, sizeof token);
-		return (-1);
-	}
-	/* Added after the event was written: the feed never sees it. */
-	json_object_object_add(*out, "token", json_object_new_string(token));
-	sodium_memzero(token, sizeof token);
-	return (0);
+	return (store_token_issue(s, a->fleet, a->user, name, expires_in, out,
+	    err));
 }
 
 int

@@ -731,6 +731,15 @@ store_auth_bucket(const struct store *s, const char *hash, int kind)
 	return (h & (s->auth_size - 1));
 }
 
+/* Hashes of secrets compare in constant time, whatever they hold. */
+static int
+store_auth_same(const char *a, const char *b)
+{
+	size_t	 len = strlen(a);
+
+	return (len == strlen(b) && sodium_memcmp(a, b, len) == 0);
+}
+
 /*
  * Looks a secret's hash up: 1 found (*out filled), 0 not. *gen is the
  * generation to hand to store_auth_put with what the database says.
@@ -746,7 +755,7 @@ store_auth_get(struct store *s, const char *hash, int kind,
 	*gen = s->auth_gen;
 	for (a = s->auth[store_auth_bucket(s, hash, kind)]; a != NULL;
 	    a = a->next) {
-		if (a->kind == kind && strcmp(a->hash, hash) == 0) {
+		if (a->kind == kind && store_auth_same(a->hash, hash)) {
 			*out = *a;
 			out->next = NULL;
 			found = 1;
@@ -772,7 +781,7 @@ store_auth_put(struct store *s, const struct store_auth *in, uint64_t gen)
 		goto out;
 	slot = &s->auth[store_auth_bucket(s, in->hash, in->kind)];
 	for (a = *slot; a != NULL; a = a->next) {
-		if (a->kind == in->kind && strcmp(a->hash, in->hash) == 0) {
+		if (a->kind == in->kind && store_auth_same(a->hash, in->hash)) {
 			*a = (struct store_auth){ .next = a->next };
 			memcpy(a, in, offsetof(struct store_auth, next));
 			goto out;
@@ -1423,6 +1432,69 @@ store_clock_ms(struct store *s)
 	    __atomic_load_n(&s->skew_ms, __ATOMIC_RELAXED));
 }
 
+/*
+ * Runs fn (the actor, a reference and a body) in one write transaction;
+ * *out is NULL when it fails.
+ */
+int
+store_write(struct store *s, const struct store_actor *a, const char *ref,
+    struct json_object *in, struct json_object **out, store_write_fn fn,
+    struct ufo_error *err)
+{
+	int	 rc;
+
+	*out = NULL;
+	store_lock(s);
+	if ((rc = store_begin(s, err)) == 0)
+		rc = fn(s, a, ref, in, out, err);
+	rc = store_end(s, rc, err);
+	store_unlock(s);
+	if (rc != 0) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return (rc);
+}
+
+/*
+ * Fails with UFO_EFORBIDDEN unless the actor's role in its fleet is at
+ * least role; what names the action, for the message.
+ */
+int
+store_need_role(const struct store_actor *a, int role, const char *what,
+    struct ufo_error *err)
+{
+	if (a->role >= role)
+		return (0);
+	return (err_set(err, UFO_EFORBIDDEN, "", "%s needs the %s role in "
+	    "this fleet (you are %s)", what, role_name(role),
+	    role_name(a->role)));
+}
+
+/*
+ * A name of a fleet, crew or pilot: a letter or digit, then letters,
+ * digits, '_', '.' or '-'; at most 64. Upper-case letters only when upper
+ * is set.
+ */
+int
+store_name_ok(const char *name, int upper)
+{
+	size_t	 i, len = strlen(name);
+
+	if (len == 0 || len > 64)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if ((name[i] >= 'a' && name[i] <= 'z') ||
+		    (upper && name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9'))
+			continue;
+		if (i > 0 && strchr("_.-", name[i]) != NULL)
+			continue;
+		return (0);
+	}
+	return (1);
+}
+
 /* True when a string holds nothing but white space. */
 int
 store_blank(const char *str)
@@ -1462,20 +1534,9 @@ store_is_null(struct json_object *in, const char *key)
 static int
 store_bootstrap_tx(struct store *s, const char *login, struct ufo_error *err)
 {
-	static const struct {
-		const char	*name;
-		const char	*kind;
-	} pilots[] = {
-		{ "claude", "claude" },
-		{ "codex", "codex" },
-		{ "goose", "goose" },
-		{ "shell", "shell" },
-	};
 	struct store_actor	 a;
-	struct json_object	*in, *out;
 	char			*email;
 	int64_t			 n;
-	size_t			 i;
 	int			 rc;
 
 	if (store_get_int(s, err, &n, "SELECT count(*) FROM fleets", "") != 1)
@@ -1489,30 +1550,9 @@ store_bootstrap_tx(struct store *s, const char *login, struct ufo_error *err)
 	rc = -1;
 	if (store_fleet_insert(s, login, a.fleet, err) != 0 ||
 	    store_user_insert(s, email, login, a.user, err) != 0 ||
-	    store_member_insert(s, a.fleet, a.user, ROLE_OWNER, err) != 0)
+	    store_member_insert(s, a.fleet, a.user, ROLE_OWNER, err) != 0 ||
+	    store_fleet_seed(s, &a, err) != 0)
 		goto out;
-
-	in = json_object_new_object();
-	json_object_object_add(in, "key", json_object_new_string("UFO"));
-	json_object_object_add(in, "name", json_object_new_string("UFO"));
-	rc = store_mission_insert(s, &a, in, &out, err);
-	json_object_put(in);
-	json_object_put(out);
-	if (rc != 0)
-		goto out;
-
-	for (i = 0; i < sizeof pilots / sizeof pilots[0]; i++) {
-		in = json_object_new_object();
-		json_object_object_add(in, "name",
-		    json_object_new_string(pilots[i].name));
-		json_object_object_add(in, "kind",
-		    json_object_new_string(pilots[i].kind));
-		rc = store_pilot_insert(s, &a, in, &out, err);
-		json_object_put(in);
-		json_object_put(out);
-		if (rc != 0)
-			goto out;
-	}
 	log_info("first start: fleet %s, owner %s", login, email);
 	rc = 0;
 out:
@@ -1555,10 +1595,9 @@ store_local_actor(struct store *s, struct store_actor *a,
 	}
 	r = store_read(s);
 	rr = store_get_json(r, err, &row,
-	    "SELECT f.id AS fleet, mb.user_id AS user, mb.role"
-	    " FROM fleets f JOIN members mb ON mb.fleet_id = f.id"
-	    " WHERE mb.role = 'owner'"
-	    " ORDER BY f.created_at, f.rowid, mb.created_at LIMIT 1", "");
+	    "SELECT mb.fleet_id AS fleet, mb.user_id AS user, mb.role"
+	    " FROM members mb WHERE mb.fleet_id = " STORE_DEFAULT_FLEET
+	    " AND mb.user_id = " STORE_LOCAL_USER, "");
 	store_read_end(r);
 	if (rr == 0)
 		return (err_set(err, UFO_ENOTFOUND, "", "no fleet yet: the "

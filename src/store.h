@@ -95,6 +95,50 @@ int	 store_fleet_list(struct store *, const struct store_actor *,
 	     struct json_object **, struct ufo_error *);
 int	 store_member_list(struct store *, const struct store_actor *,
 	     struct json_object **, struct ufo_error *);
+/* Any user makes a fleet and owns it; owners rename and delete theirs. */
+int	 store_fleet_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_fleet_rename(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+/*
+ * Deletes the actor's fleet (ref must name it) and everything in it, in
+ * one transaction; refused for the default fleet and while runs are
+ * active or SSH hosts remain.
+ */
+int	 store_fleet_delete(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+/* Members by user id or email; the fleet always keeps an owner. */
+int	 store_member_update(struct store *, const struct store_actor *,
+	     const char *, struct json_object *, struct json_object **,
+	     struct ufo_error *);
+int	 store_member_remove(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+/* 1 when the user owns the default fleet (may run the server), else 0. */
+int	 store_server_owner(struct store *, const char *, struct ufo_error *);
+
+/*
+ * Passwords and login. Set needs the current password when one is set,
+ * unless local (the socket's owner). Login answers a new token, as
+ * store_token_create does, or UFO_EUNAUTH alike for a wrong password and
+ * an unknown email.
+ */
+int	 store_password_set(struct store *, const struct store_actor *,
+	     struct json_object *, int, struct json_object **,
+	     struct ufo_error *);
+int	 store_login(struct store *, struct json_object *,
+	     struct json_object **, struct ufo_error *);
+
+/* Invitations (admins): create returns the one-time code once ("code"). */
+int	 store_invitation_create(struct store *, const struct store_actor *,
+	     struct json_object *, struct json_object **, struct ufo_error *);
+int	 store_invitation_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+int	 store_invitation_revoke(struct store *, const struct store_actor *,
+	     const char *, struct json_object **, struct ufo_error *);
+/* Code, email, password (and name) to membership and a token; no actor. */
+int	 store_invitation_accept(struct store *, struct json_object *,
+	     struct json_object **, struct ufo_error *);
 
 /* Tokens: create returns the plaintext once ("token"); only a hash is kept. */
 int	 store_token_create(struct store *, const struct store_actor *,

@@ -47,7 +47,9 @@ enum cmd_opt {
 	CMD_OPT_NAME,
 	CMD_OPT_UNITS,
 	CMD_OPT_ACCEPT_NEW,
-	CMD_OPT_DIRECT
+	CMD_OPT_DIRECT,
+	CMD_OPT_EMAIL,
+	CMD_OPT_ROLE
 };
 
 /* What exec returns; also the process exit status. */
@@ -60,6 +62,7 @@ enum cmd_retval {
 #define CMD_NOSERVER	0x1	/* never talks to ufod (help) */
 #define CMD_NOSTART	0x2	/* talks to ufod but never starts it */
 #define CMD_INORDER	0x4	/* options end at the first argument */
+#define CMD_SERVERARG	0x8	/* its first argument is the server's URL */
 
 struct cmd_entry {
 	const char		*name;		/* "op" */
@@ -130,6 +133,19 @@ extern const struct cmd_entry cmd_pilot_edit_entry;
 extern const struct cmd_entry cmd_token_create_entry;
 extern const struct cmd_entry cmd_token_list_entry;
 extern const struct cmd_entry cmd_token_revoke_entry;
+extern const struct cmd_entry cmd_login_entry;
+extern const struct cmd_entry cmd_join_entry;
+extern const struct cmd_entry cmd_passwd_entry;
+extern const struct cmd_entry cmd_fleet_create_entry;
+extern const struct cmd_entry cmd_fleet_list_entry;
+extern const struct cmd_entry cmd_fleet_rename_entry;
+extern const struct cmd_entry cmd_fleet_rm_entry;
+extern const struct cmd_entry cmd_member_list_entry;
+extern const struct cmd_entry cmd_member_role_entry;
+extern const struct cmd_entry cmd_member_rm_entry;
+extern const struct cmd_entry cmd_invite_list_entry;
+extern const struct cmd_entry cmd_invite_revoke_entry;
+extern const struct cmd_entry cmd_invite_entry;
 extern const struct cmd_entry cmd_server_start_entry;
 extern const struct cmd_entry cmd_server_stop_entry;
 extern const struct cmd_entry cmd_server_status_entry;

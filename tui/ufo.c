@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "output.h"
+#include "tokenfile.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -60,6 +61,19 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_token_create_entry,
 	&cmd_token_list_entry,
 	&cmd_token_revoke_entry,
+	&cmd_login_entry,
+	&cmd_join_entry,
+	&cmd_passwd_entry,
+	&cmd_fleet_create_entry,
+	&cmd_fleet_list_entry,
+	&cmd_fleet_rename_entry,
+	&cmd_fleet_rm_entry,
+	&cmd_member_list_entry,
+	&cmd_member_role_entry,
+	&cmd_member_rm_entry,
+	&cmd_invite_list_entry,
+	&cmd_invite_revoke_entry,
+	&cmd_invite_entry,
 	&cmd_server_start_entry,
 	&cmd_server_stop_entry,
 	&cmd_server_status_entry,
@@ -289,11 +303,13 @@ ufo_ca_file(const struct conf *conf, char **ca_file)
 /*
  * Where to talk to, by precedence: --socket or --server, then UFO_SOCKET
  * or UFO_SERVER, then ufo.conf's server, then its socket (or the default
- * one). Returns the exit status on failure, 0 on success.
+ * one). The token: --token, else UFO_TOKEN, else the one ufo login kept
+ * for the server (in *stored); anonymous sends none. Returns the exit
+ * status on failure, 0 on success.
  */
 static int
 ufo_connect(struct conf *conf, struct client_config *cf, char **socket,
-    char **ca_file)
+    int anonymous, char **stored, char **ca_file)
 {
 	struct ufo_error	 err;
 	const char		*s;
@@ -334,6 +350,11 @@ ufo_connect(struct conf *conf, struct client_config *cf, char **socket,
 	if (cf->token == NULL && (s = getenv("UFO_TOKEN")) != NULL &&
 	    *s != '\0')
 		cf->token = s;
+	if (cf->token == NULL && cf->url != NULL &&
+	    (*stored = tokenfile_get(cf->url)) != NULL)
+		cf->token = *stored;
+	if (anonymous)
+		cf->token = NULL;
 	cf->fleet = ufo_options.fleet;
 	if ((cf->token != NULL && !ufo_header_safe(cf->token)) ||
 	    (cf->fleet != NULL && !ufo_header_safe(cf->fleet))) {
@@ -454,8 +475,9 @@ main(int argc, char **argv)
 	struct conf		 conf;
 	struct cmd		 cmd;
 	struct client		*client = NULL;
-	char			*cause, *socket = NULL, *ca_file = NULL;
-	int			 words, retval;
+	char			*cause, *socket = NULL, *stored = NULL;
+	char			*ca_file = NULL;
+	int			 words, retval, anonymous = 0;
 
 	ufo_locale();
 	if (ufo_options_parse(argc, argv) == -1)
@@ -484,6 +506,12 @@ main(int argc, char **argv)
 			return (CMD_RETURN_NORMAL);
 		}
 		cmd.json |= ufo_options.json;
+		/* ufo login URL: that server, and no token of another one. */
+		if (entry->flags & CMD_SERVERARG) {
+			ufo_options.server = cmd.argv[0];
+			ufo_options.socket = NULL;
+			anonymous = 1;
+		}
 		if (entry->flags & CMD_NOSERVER) {
 			retval = entry->exec(&cmd);
 			cmd_free(&cmd);
@@ -491,9 +519,11 @@ main(int argc, char **argv)
 		}
 	}
 
-	if ((retval = ufo_connect(&conf, &cf, &socket, &ca_file)) != 0) {
+	if ((retval = ufo_connect(&conf, &cf, &socket, anonymous,
+	    &stored, &ca_file)) != 0) {
 		conf_free(&conf);
 		free(socket);
+		free(stored);
 		free(ca_file);
 		cmd_free(&cmd);
 		return (retval);
@@ -503,6 +533,7 @@ main(int argc, char **argv)
 		cmd_error("cannot initialise libcurl");
 		conf_free(&conf);
 		free(socket);
+		free(stored);
 		free(ca_file);
 		cmd_free(&cmd);
 		return (CMD_RETURN_ERROR);
@@ -521,6 +552,9 @@ main(int argc, char **argv)
 	client_global_free();
 	conf_free(&conf);
 	free(socket);
+	if (stored != NULL)
+		explicit_bzero(stored, strlen(stored));
+	free(stored);
 	free(ca_file);
 	cmd_free(&cmd);
 
