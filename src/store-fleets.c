@@ -274,7 +274,7 @@ store_fleet_delete_tx(struct store *s, const struct store_actor *a,
 	    " WHERE id = ?", "ss", s->now, a->fleet) == -1)
 		return (-1);
 	json_object_object_add(*out, "deleted", json_object_new_boolean(1));
-	store_auth_changed(s);
+	store_auth_revoked(s);
 	return (store_event_add(s, err, a->fleet, "fleet.deleted", a->fleet,
 	    *out));
 }
@@ -399,7 +399,7 @@ store_member_update_tx(struct store *s, const struct store_actor *a,
 		return (-1);
 	if (old == role)
 		return (0);
-	store_auth_changed(s);
+	store_auth_revoked(s);
 	return (store_event_add(s, err, a->fleet, "member.updated", id, *out));
 }
 
@@ -433,7 +433,7 @@ store_member_remove_tx(struct store *s, const struct store_actor *a,
 	    "sss", s->now, a->fleet, id) == -1)
 		return (-1);
 	json_object_object_add(*out, "removed", json_object_new_boolean(1));
-	store_auth_changed(s);
+	store_auth_revoked(s);
 	return (store_event_add(s, err, a->fleet, "member.removed", id, *out));
 }
 

@@ -274,7 +274,17 @@ like "$err" 'keep an owner' "saying the fleet must keep one"
 ok "member role: Ada becomes owner" ufo member role ada@example.test owner
 as "$ADA_TOK" PATCH "/members/$OWNER_ID" '{"role":"admin"}' >/dev/null
 is "$status" 409 "the local user stays owner of the default fleet"
+# Ada follows the feed; removing her ends the stream, not its next wake.
+background "$T/ada-stream" "$UFO_BIN" --server "$URL" --token "$ADA_TOK" \
+    events -f
+ada_stream=$BG_PID
+ok "an operation while Ada's stream is open" ufo op create -t "Seen" x
+check "Ada's stream shows it" wait_for 30 grep -q '"operation.created"' \
+    "$T/ada-stream"
 ok "member rm: Ada goes" ufo member rm ada@example.test
+check "Ada's event stream ends" wait_for 30 gone "$ada_stream"
+wait_exit "$ada_stream" 5
+is "$rc" 1 "her ufo events -f exits 1"
 ok "member list" ufo --json member list
 unlike "$out" 'ada@example.test' "Ada is gone from the fleet"
 
