@@ -145,6 +145,8 @@ run ufo fleet rm navy
 is "$rc" 1 "a fleet with an active run cannot be deleted"
 like "$err" 'active run' "saying why"
 api -H "Ufo-Fleet: navy" GET "/runs?operation=$busy_op" >/dev/null
+echo "navy-secret-value" | ufo --fleet navy cred set navy_key NAVY_KEY \
+    >/dev/null || fail "a credential in navy"
 ok "cancel its run" ufo --fleet navy run cancel "$(jget items.0.id)"
 ok "then fleet rm" ufo fleet rm navy
 ok "fleet list" ufo --json fleet list
@@ -153,7 +155,9 @@ is "$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM operations WHERE
     fleet_id = '$NAVY') + (SELECT count(*) FROM runs WHERE
     fleet_id = '$NAVY') + (SELECT count(*) FROM pilots WHERE
     fleet_id = '$NAVY') + (SELECT count(*) FROM members WHERE
-    fleet_id = '$NAVY')")" 0 "with its operations, runs, pilots and members"
+    fleet_id = '$NAVY') + (SELECT count(*) FROM credentials WHERE
+    fleet_id = '$NAVY')")" 0 \
+    "with its operations, runs, pilots, members and credentials"
 run ufo --fleet navy op list
 is "$rc" 1 "the deleted fleet answers 404"
 ok "its name is free again" ufo fleet create navy
