@@ -23,8 +23,11 @@ int
 api_ops_create(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	return (api_created(store_op_create(req->store, &req->actor,
-	    req->body, &resp->json, err), resp));
+	char	*text;
+	int	 rc;
+
+	rc = store_op_create(req->store, &req->actor, req->body, &text, err);
+	return (api_created(api_text(rc, text, resp), resp));
 }
 
 int

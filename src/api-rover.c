@@ -152,16 +152,24 @@ int
 api_rover_start(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	return (store_run_start(req->store, &req->rover, req->params[0],
-	    req->body, &resp->json, err));
+	char	*text;
+	int	 rc;
+
+	rc = store_run_start(req->store, &req->rover, req->params[0], req->body,
+	    &text, err);
+	return (api_text(rc, text, resp));
 }
 
 int
 api_rover_messages(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	return (store_run_messages(req->store, &req->rover, req->params[0],
-	    req->body, &resp->json, err));
+	char	*text;
+	int	 rc;
+
+	rc = store_run_messages(req->store, &req->rover, req->params[0],
+	    req->body, &text, err);
+	return (api_text(rc, text, resp));
 }
 
 int
@@ -185,6 +193,10 @@ int
 api_rover_finish(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	return (store_run_finish(req->store, &req->rover, req->params[0],
-	    req->body, &resp->json, err));
+	char	*text;
+	int	 rc;
+
+	rc = store_run_finish(req->store, &req->rover, req->params[0],
+	    req->body, &text, err);
+	return (api_text(rc, text, resp));
 }

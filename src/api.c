@@ -115,6 +115,23 @@ api_created(int rc, struct api_response *resp)
 	return (rc);
 }
 
+/*
+ * An answer the store wrote as JSON text already: sent as it is (taken),
+ * when rc says the call succeeded.
+ */
+int
+api_text(int rc, char *text, struct api_response *resp)
+{
+	if (rc != 0 || text == NULL) {
+		free(text);
+		return (rc);
+	}
+	resp->raw = text;
+	resp->raw_len = strlen(text);
+	resp->content_type = "application/json";
+	return (rc);
+}
+
 void
 api_sse_append(char **out, int64_t id, const char *event, const char *data)
 {

@@ -113,6 +113,7 @@ int		 api_query_int(struct api_request *, const char *, int64_t,
 		     int64_t, int64_t, int64_t *, struct ufo_error *);
 /* Passes rc through, making a success answer 201 Created. */
 int		 api_created(int, struct api_response *);
+int		 api_text(int, char *, struct api_response *);
 /* Where a subscriber resumes: Last-Event-ID, else ?since=, else 0. */
 int		 api_since(struct api_request *, int64_t *, struct ufo_error *);
 /* Appends one server-sent event to an allocated string (NULL to start). */

@@ -55,7 +55,7 @@ store_comment_insert(struct store *s, const struct store_actor *a,
 	    " author_kind, author_id, body, created_at)"
 	    " VALUES (?, ?, ?, 'user', ?, ?, ?)", "ssssss", id, a->fleet, op,
 	    a->user, body, s->now) == -1 ||
-	    store_event_row(s, err, out, a->fleet, "comment.created", id,
+	    store_event_row(s, err, out, NULL, a->fleet, "comment.created", id,
 	    STORE_COMMENT_SELECT " WHERE c.id = ?", "s", id) != 0)
 		return (-1);
 	return (store_run_dispatch(s, a->fleet, op, STORE_DISPATCH_COMMENT,
@@ -76,8 +76,8 @@ store_comment_add(struct store *s, const char *fleet, const char *op,
 	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "sssssss", id, fleet, op, kind,
 	    author, body, s->now) == -1)
 		return (-1);
-	return (store_event_row(s, err, NULL, fleet, "comment.created", id,
-	    STORE_COMMENT_SELECT " WHERE c.id = ?", "s", id));
+	return (store_event_row(s, err, NULL, NULL, fleet, "comment.created",
+	    id, STORE_COMMENT_SELECT " WHERE c.id = ?", "s", id));
 }
 
 int

@@ -32,12 +32,14 @@ store_event_add(struct store *s, struct ufo_error *err, const char *fleet,
  * Appends an event whose data is the row that sql (a SELECT of one row, in
  * store_row_json's naming, bound by fmt) answers: the snapshot of entity
  * the API shows. The text is written straight from the columns; *out (when
- * not NULL) gets the snapshot as an object too, for the answer.
+ * not NULL) gets the snapshot as an object too, and *text (when not NULL)
+ * as the text of an answer, which needs no object built and printed.
  */
 int
 store_event_row(struct store *s, struct ufo_error *err,
-    struct json_object **out, const char *fleet, const char *kind,
-    const char *entity, const char *sql, const char *fmt, ...)
+    struct json_object **out, char **text, const char *fleet,
+    const char *kind, const char *entity, const char *sql, const char *fmt,
+    ...)
 {
 	sqlite3_stmt	*stmt;
 	va_list		 ap;
@@ -72,6 +74,8 @@ store_event_row(struct store *s, struct ufo_error *err,
 		return (-1);
 	}
 	s->tx_event = sqlite3_last_insert_rowid(s->db);
+	if (text != NULL)
+		*text = store_answer(&s->text);
 	return (0);
 }
 

@@ -204,8 +204,11 @@ int		 store_get_int(struct store *, struct ufo_error *, int64_t *,
 		     const char *, const char *, ...);
 int		 store_get_text(struct store *, struct ufo_error *, char *,
 		     size_t, const char *, const char *, ...);
+int		 store_get_answer(struct store *, struct ufo_error *, char **,
+		     const char *, const char *, ...);
 struct json_object *store_row_json(sqlite3_stmt *);
 void		 store_row_text(sqlite3_stmt *, struct store_buf *);
+char		*store_answer(const struct store_buf *);
 struct json_object *store_list_wrap(struct json_object *, const char *);
 int		 store_list_fleet(struct store *, const char *, const char *,
 		     struct json_object **, struct ufo_error *);
@@ -244,8 +247,9 @@ int		 store_event_add(struct store *, struct ufo_error *,
 		     const char *, const char *, const char *,
 		     struct json_object *);
 int		 store_event_row(struct store *, struct ufo_error *,
-		     struct json_object **, const char *, const char *,
-		     const char *, const char *, const char *, ...);
+		     struct json_object **, char **, const char *,
+		     const char *, const char *, const char *, const char *,
+		     ...);
 
 
 /* store-fleets.c: parties are "pilot:NAME", "user:EMAIL", "crew:NAME". */
@@ -341,7 +345,8 @@ int		 store_run_json(struct store *, const char *,
 int		 store_run_claim_json(struct store *, const char *,
 		     struct json_object **, struct ufo_error *);
 int		 store_run_announce(struct store *, const char *, const char *,
-		     const char *, struct json_object **, struct ufo_error *);
+		     const char *, struct json_object **, char **,
+		     struct ufo_error *);
 
 /* store-credentials.c */
 int		 store_credential_check_name(const char *, const char *,

@@ -272,7 +272,7 @@ store_accept_tx(struct store *s, struct store_accept *x,
 		return (err_set(err, UFO_ECONFLICT, "code", "code: the "
 		    "invitation was already used"));
 	if (store_member_insert(s, fleet, user, role, err) != 0 ||
-	    store_event_row(s, err, NULL, fleet, "member.added", user,
+	    store_event_row(s, err, NULL, NULL, fleet, "member.added", user,
 	    "SELECT u.id, u.email, u.name, mb.role, mb.created_at"
 	    " FROM members mb JOIN users u ON u.id = mb.user_id"
 	    " WHERE mb.fleet_id = ? AND mb.user_id = ?", "ss", fleet,

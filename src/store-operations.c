@@ -168,13 +168,16 @@ store_op_json(struct store *s, const char *fleet, const char *id,
 	return (r == 1 ? 0 : -1);
 }
 
-/* Appends an event carrying the operation's snapshot; *out keeps it. */
+/*
+ * Appends an event carrying the operation's snapshot; *out keeps it as an
+ * object, *text as an answer's text (each when not NULL).
+ */
 static int
 store_op_announce(struct store *s, const struct store_actor *a,
-    const char *id, const char *kind, struct json_object **out,
+    const char *id, const char *kind, struct json_object **out, char **text,
     struct ufo_error *err)
 {
-	return (store_event_row(s, err, out, a->fleet, kind, id,
+	return (store_event_row(s, err, out, text, a->fleet, kind, id,
 	    STORE_OP_SELECT " WHERE o.id = ?", "s", id));
 }
 
@@ -185,7 +188,7 @@ store_op_touch(struct store *s, const struct store_actor *a,
 {
 	if (parent == NULL || *parent == '\0')
 		return (0);
-	return (store_op_announce(s, a, parent, "operation.updated", NULL,
+	return (store_op_announce(s, a, parent, "operation.updated", NULL, NULL,
 	    err));
 }
 
@@ -368,7 +371,8 @@ store_op_move_to(struct store *s, const char *fleet, const char *id,
 	    store_exec(s, err, "UPDATE operations SET status = ?,"
 	    " position = ?, updated_at = ? WHERE id = ?", "diss", status, pos,
 	    s->now, id) == -1 ||
-	    store_op_announce(s, &a, id, "operation.updated", NULL, err) != 0)
+	    store_op_announce(s, &a, id, "operation.updated", NULL, NULL,
+	    err) != 0)
 		return (-1);
 	return (store_op_touch(s, &a, parent, err));
 }
@@ -421,12 +425,12 @@ store_op_dispatch_free(struct store_op_dispatch *d)
 
 static int	store_op_insert_fields(struct store *,
 		    const struct store_actor *, struct json_object *,
-		    const struct store_op_dispatch *, struct json_object **,
+		    const struct store_op_dispatch *, char **,
 		    struct ufo_error *);
 
 static int
 store_op_insert(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    struct json_object *in, char **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "mission", "title", "body",
 	    "status", "priority", "assignee", "labels", "parent", "start",
@@ -447,8 +451,8 @@ store_op_insert(struct store *s, const struct store_actor *a,
 
 static int
 store_op_insert_fields(struct store *s, const struct store_actor *a,
-    struct json_object *in, const struct store_op_dispatch *d,
-    struct json_object **out, struct ufo_error *err)
+    struct json_object *in, const struct store_op_dispatch *d, char **out,
+    struct ufo_error *err)
 {
 	struct json_object	*labels = NULL, *plan = NULL;
 	const char		*mission = "UFO", *title, *body = "";
@@ -537,7 +541,8 @@ store_op_insert_fields(struct store *s, const struct store_actor *a,
 		goto out;
 	if (store_op_add_labels(s, a, id, labels, err) == -1)
 		goto out;
-	if (store_op_announce(s, a, id, "operation.created", out, err) != 0 ||
+	if (store_op_announce(s, a, id, "operation.created", NULL, out,
+	    err) != 0 ||
 	    store_op_touch(s, a, parent != NULL ? pid : NULL, err) != 0)
 		goto out;
 	if (!dispatch)
@@ -555,7 +560,7 @@ out:
 
 int
 store_op_create(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    struct json_object *in, char **out, struct ufo_error *err)
 {
 	int	 rc;
 
@@ -566,7 +571,7 @@ store_op_create(struct store *s, const struct store_actor *a,
 	rc = store_end(s, rc, err);
 	store_unlock(s);
 	if (rc != 0) {
-		json_object_put(*out);
+		free(*out);
 		*out = NULL;
 	}
 	return (rc);
@@ -1048,7 +1053,7 @@ store_op_patch_fields(struct store *s, const struct store_actor *a,
 		    store_op_add_labels(s, a, row.id, labels, err) == -1)
 			return (-1);
 	}
-	if (store_op_announce(s, a, row.id, "operation.updated", out,
+	if (store_op_announce(s, a, row.id, "operation.updated", out, NULL,
 	    err) != 0)
 		return (-1);
 
@@ -1116,7 +1121,7 @@ store_op_renumber(struct store *s, const struct store_actor *a, int status,
 		    "UPDATE operations SET position = ? WHERE id = ?", "is",
 		    jsonx_int(e, "position", 0), jsonx_str(e, "id")) == -1 ||
 		    store_op_announce(s, a, jsonx_str(e, "id"),
-		    "operation.moved", NULL, err) != 0)
+		    "operation.moved", NULL, NULL, err) != 0)
 			rc = -1;
 	}
 	json_object_put(list);
@@ -1230,7 +1235,8 @@ store_op_move_tx(struct store *s, const struct store_actor *a,
 	if (store_exec(s, err, "UPDATE operations SET status = ?,"
 	    " position = ?, updated_at = ? WHERE id = ?", "diss", st, pos,
 	    s->now, row.id) == -1 ||
-	    store_op_announce(s, a, row.id, "operation.moved", out, err) != 0)
+	    store_op_announce(s, a, row.id, "operation.moved", out, NULL,
+	    err) != 0)
 		return (-1);
 	if (st != row.status)
 		return (store_op_touch(s, a, row.parent, err));
@@ -1274,7 +1280,7 @@ store_op_archive_tx(struct store *s, const struct store_actor *a,
 	    " CASE WHEN ?2 THEN ?3 END, updated_at = ?3 WHERE id = ?1", "sds",
 	    row.id, archive, s->now) == -1 ||
 	    store_op_announce(s, a, row.id, archive ? "operation.archived" :
-	    "operation.unarchived", out, err) != 0)
+	    "operation.unarchived", out, NULL, err) != 0)
 		return (-1);
 	return (store_op_touch(s, a, row.parent, err));
 }
@@ -1329,7 +1335,7 @@ store_op_labels_tx(struct store *s, const struct store_actor *a,
 	if (store_exec(s, err, "UPDATE operations SET updated_at = ?"
 	    " WHERE id = ?", "ss", s->now, row.id) == -1)
 		return (-1);
-	return (store_op_announce(s, a, row.id, "operation.updated", out,
+	return (store_op_announce(s, a, row.id, "operation.updated", out, NULL,
 	    err));
 }
 

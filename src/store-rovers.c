@@ -985,7 +985,7 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	    "UPDATE runs SET backoff = 0, no_rover = 0 WHERE id = ?", "s",
 	    id) == -1)
 		goto out;
-	if (store_run_announce(s, rv->fleet, id, "run.claimed", NULL,
+	if (store_run_announce(s, rv->fleet, id, "run.claimed", NULL, NULL,
 	    err) != 0 ||
 	    store_run_claim_json(s, id, out, err) != 0)
 		goto out;

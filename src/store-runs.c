@@ -158,12 +158,31 @@ store_run_json(struct store *s, const char *id, struct json_object **out,
 	return (r == 1 ? 0 : -1);
 }
 
-/* Appends an event carrying the run's snapshot and wakes its followers. */
+/* The run as the API shows it, as an answer's text. */
+static int
+store_run_answer(struct store *s, const char *id, char **out,
+    struct ufo_error *err)
+{
+	int	 r;
+
+	r = store_get_answer(s, err, out, STORE_RUN_SELECT " WHERE r.id = ?",
+	    "s", id);
+	if (r == 0)
+		return (err_set(err, UFO_EINTERNAL, "", "run %s vanished", id));
+	return (r == 1 ? 0 : -1);
+}
+
+/*
+ * Appends an event carrying the run's snapshot and wakes its followers;
+ * the snapshot goes to *out as an object, to *text as an answer's text
+ * (each when not NULL).
+ */
 int
 store_run_announce(struct store *s, const char *fleet, const char *id,
-    const char *kind, struct json_object **out, struct ufo_error *err)
+    const char *kind, struct json_object **out, char **text,
+    struct ufo_error *err)
 {
-	if (store_event_row(s, err, out, fleet, kind, id, STORE_RUN_SELECT
+	if (store_event_row(s, err, out, text, fleet, kind, id, STORE_RUN_SELECT
 	    " WHERE r.id = ?", "s", id) != 0)
 		return (-1);
 	store_wake_add(s, "run:%s", id);
@@ -412,7 +431,7 @@ store_run_queue(struct store *s, const char *fleet,
 		if (store_run_insert(s, fleet, n, id, n->name, n->kind,
 		    n->profile, n->source, n->tags, n->exclude, 1, err) != 0 ||
 		    store_run_announce(s, fleet, id, "run.queued", NULL,
-		    err) != 0)
+		    NULL, err) != 0)
 			return (-1);
 		store_wake_add(s, "claim:%s", n->kind);
 		return (0);
@@ -472,7 +491,8 @@ store_run_queue(struct store *s, const char *fleet,
 	    profile, source, tags, exclude, ready, err) != 0)
 		goto out;
 	if (store_run_fix_slug(s, n->op, err) != 0 ||
-	    store_run_announce(s, fleet, id, "run.queued", NULL, err) != 0)
+	    store_run_announce(s, fleet, id, "run.queued", NULL, NULL,
+	    err) != 0)
 		goto out;
 	if (ready && store_op_set_status(s, fleet, n->op, OP_IN_PROGRESS,
 	    err) != 0)
@@ -770,7 +790,7 @@ store_run_requeue(struct store *s, const struct store_run_row *row,
 	    " no_rover = ?5 WHERE id = ?1", "ssidd", row->id, when,
 	    s->now_ms + backoff, backoff > 0, !ready) == -1 ||
 	    store_run_announce(s, row->fleet, row->id, "run.queued", NULL,
-	    err) != 0)
+	    NULL, err) != 0)
 		return (-1);
 	if (backoff > 0)
 		store_sweep_at(s, s->now_ms + backoff);
@@ -792,7 +812,8 @@ store_run_end(struct store *s, const struct store_run_row *row,
 	    " finished_at = ?4, lease_ms = NULL, lease_expires_at = NULL,"
 	    " no_rover = 0, backoff = 0 WHERE id = ?1", "ssss", row->id,
 	    status, error, s->now) == -1 ||
-	    store_run_announce(s, row->fleet, row->id, event, NULL, err) != 0)
+	    store_run_announce(s, row->fleet, row->id, event, NULL, NULL,
+	    err) != 0)
 		return (-1);
 	return (store_run_effects(s, row, status, NULL, -1, 0, error, 0, 0,
 	    err));
@@ -1076,10 +1097,34 @@ store_run_reported(struct store *s, const struct store_run_row *row,
 	return (n != 0);
 }
 
+/*
+ * A rover's call on a run (start, messages, finish) in a transaction of
+ * its own; *out gets the answer's text.
+ */
+static int
+store_run_call(struct store *s, const struct store_rover *rv, const char *id,
+    struct json_object *in, char **out, struct ufo_error *err,
+    int (*tx)(struct store *, const struct store_rover *, const char *,
+    struct json_object *, char **, struct ufo_error *))
+{
+	int	 rc;
+
+	*out = NULL;
+	store_lock(s);
+	if ((rc = store_begin(s, err)) == 0)
+		rc = tx(s, rv, id, in, out, err);
+	rc = store_end(s, rc, err);
+	store_unlock(s);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return (rc);
+}
+
 static int
 store_run_start_tx(struct store *s, const struct store_rover *rv,
-    const char *id, struct json_object *in, struct json_object **out,
-    struct ufo_error *err)
+    const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "attempt", "session_id", NULL };
 	struct store_run_row	 row;
@@ -1098,35 +1143,22 @@ store_run_start_tx(struct store *s, const struct store_rover *rv,
 		return (-1);
 	/* A retried start answers the same. */
 	if (strcmp(row.status, "running") == 0)
-		return (store_run_json(s, row.id, out, err));
+		return (store_run_answer(s, row.id, out, err));
 	store_time_format(lease, sizeof lease, s->now_ms + STORE_LEASE_MS);
 	if (store_exec(s, err, "UPDATE runs SET status = 'running',"
 	    " started_at = ?2, session_id = coalesce(?3, session_id),"
 	    " lease_ms = ?4, lease_expires_at = ?5 WHERE id = ?1", "sssis",
 	    row.id, s->now, session, s->now_ms + STORE_LEASE_MS, lease) == -1)
 		return (-1);
-	return (store_run_announce(s, row.fleet, row.id, "run.started", out,
-	    err));
+	return (store_run_announce(s, row.fleet, row.id, "run.started", NULL,
+	    out, err));
 }
 
 int
 store_run_start(struct store *s, const struct store_rover *rv,
-    const char *id, struct json_object *in, struct json_object **out,
-    struct ufo_error *err)
+    const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_run_start_tx(s, rv, id, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_run_call(s, rv, id, in, out, err, store_run_start_tx));
 }
 
 /* One message of a batch, checked, in the order it is stored. */
@@ -1203,8 +1235,7 @@ bad:
 
 static int
 store_run_messages_tx(struct store *s, const struct store_rover *rv,
-    const char *id, struct json_object *in, struct json_object **out,
-    struct ufo_error *err)
+    const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "attempt", "messages", NULL };
 	struct store_run_row	 row;
@@ -1268,11 +1299,8 @@ store_run_messages_tx(struct store *s, const struct store_rover *rv,
 			goto out;
 		store_wake_add(s, "run:%s", row.id);
 	}
-	*out = json_object_new_object();
-	json_object_object_add(*out, "accepted",
-	    json_object_new_int64(accepted));
-	json_object_object_add(*out, "duplicates",
-	    json_object_new_int64(dups));
+	xasprintf(out, "{\"accepted\":%lld,\"duplicates\":%lld}\n",
+	    (long long)accepted, (long long)dups);
 	rc = 0;
 out:
 	free(msgs);
@@ -1281,22 +1309,10 @@ out:
 
 int
 store_run_messages(struct store *s, const struct store_rover *rv,
-    const char *id, struct json_object *in, struct json_object **out,
-    struct ufo_error *err)
+    const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_run_messages_tx(s, rv, id, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_run_call(s, rv, id, in, out, err,
+	    store_run_messages_tx));
 }
 
 /* Artifact names: [A-Za-z0-9._-], 1-128, not starting with a dot. */
@@ -1428,8 +1444,7 @@ store_run_usage(struct json_object *in, char **out, struct ufo_error *err)
 
 static int
 store_run_finish_tx(struct store *s, const struct store_rover *rv,
-    const char *id, struct json_object *in, struct json_object **out,
-    struct ufo_error *err)
+    const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
 	static const char *const keys[] = { "attempt", "status", "exit_code",
 	    "error", "final_message", "session_id", "usage", NULL };
@@ -1470,7 +1485,7 @@ store_run_finish_tx(struct store *s, const struct store_rover *rv,
 			    "finished as %s", row.id, row.status);
 			goto out;
 		}
-		rc = store_run_json(s, row.id, out, err);
+		rc = store_run_answer(s, row.id, out, err);
 		goto out;
 	}
 
@@ -1491,8 +1506,8 @@ store_run_finish_tx(struct store *s, const struct store_rover *rv,
 	    " reported = 1 WHERE id = ?1", "ssdissssds", row.id, status,
 	    has_exit, exit_code, error, text != NULL && !store_blank(text) ?
 	    text : NULL, session, usage, needs, s->now) == -1 ||
-	    store_run_announce(s, row.fleet, row.id, "run.finished", out,
-	    err) != 0)
+	    store_run_announce(s, row.fleet, row.id, "run.finished", NULL,
+	    out, err) != 0)
 		goto out;
 	rc = store_run_effects(s, &row, status, text, st, needs, error,
 	    exit_code, has_exit, err);
@@ -1504,22 +1519,9 @@ out:
 
 int
 store_run_finish(struct store *s, const struct store_rover *rv,
-    const char *id, struct json_object *in, struct json_object **out,
-    struct ufo_error *err)
+    const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_run_finish_tx(s, rv, id, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_run_call(s, rv, id, in, out, err, store_run_finish_tx));
 }
 
 /* Runs, as users see them. */
@@ -1750,7 +1752,7 @@ store_run_cancel_tx(struct store *s, const struct store_actor *a,
 		    " WHERE id = ?", "s", row.id) == -1)
 			return (-1);
 		return (store_run_announce(s, row.fleet, row.id,
-		    "run.cancelled", out, err));
+		    "run.cancelled", out, NULL, err));
 	}
 	if (strcmp(row.status, "cancelled") == 0)
 		return (store_run_json(s, row.id, out, err));

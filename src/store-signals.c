@@ -41,8 +41,9 @@ store_signal_fleet(struct store *s, const char *fleet, const char *kind,
 			rc = -1;
 			break;
 		}
-		rc = store_event_row(s, err, NULL, fleet, "signal.created",
-		    id, STORE_SIGNAL_SELECT " WHERE g.id = ?", "s", id);
+		rc = store_event_row(s, err, NULL, NULL, fleet,
+		    "signal.created", id, STORE_SIGNAL_SELECT " WHERE g.id = ?",
+		    "s", id);
 	}
 	json_object_put(users);
 	return (rc);
@@ -95,8 +96,9 @@ store_signal_read_tx(struct store *s, const struct store_actor *a,
 	    a->user)) == -1)
 		return (-1);
 	if (r == 1)
-		return (store_event_row(s, err, out, a->fleet, "signal.read",
-		    id, STORE_SIGNAL_SELECT " WHERE g.id = ?", "s", id));
+		return (store_event_row(s, err, out, NULL, a->fleet,
+		    "signal.read", id, STORE_SIGNAL_SELECT " WHERE g.id = ?",
+		    "s", id));
 	r = store_get_json(s, err, out, STORE_SIGNAL_SELECT
 	    " WHERE g.id = ? AND g.fleet_id = ? AND g.user_id = ?", "sss", id,
 	    a->fleet, a->user);

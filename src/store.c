@@ -1076,6 +1076,32 @@ store_get_list(struct store *s, struct ufo_error *err,
 	return (0);
 }
 
+/*
+ * The first row as JSON text (store_row_json's naming), malloc'd and ending
+ * in a newline, as an answer is sent: 1 found, 0 none (*out NULL), -1.
+ */
+int
+store_get_answer(struct store *s, struct ufo_error *err, char **out,
+    const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+	int		 r;
+
+	*out = NULL;
+	va_start(ap, fmt);
+	stmt = store_vprepare(s, err, sql, fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (-1);
+	if ((r = store_step(s, stmt, err)) == 1) {
+		store_row_text(stmt, &s->text);
+		*out = store_answer(&s->text);
+		sqlite3_reset(stmt);
+	}
+	return (r);
+}
+
 /* The first column of the first row as an integer: 1, 0 none, -1. */
 int
 store_get_int(struct store *s, struct ufo_error *err, int64_t *out,
@@ -1333,6 +1359,19 @@ store_row_text(sqlite3_stmt *stmt, struct store_buf *b)
 	store_buf_add(b, "}", 1);
 	store_buf_reserve(b, 1);
 	b->p[b->len] = '\0';
+}
+
+/* A copy of the text in b, with the newline that ends an answer. */
+char *
+store_answer(const struct store_buf *b)
+{
+	char	*p;
+
+	p = xmalloc(b->len + 2);
+	memcpy(p, b->p, b->len);
+	p[b->len] = '\n';
+	p[b->len + 1] = '\0';
+	return (p);
 }
 
 /* A list answer: {"items":[…],"next":null|cursor}; takes items. */

@@ -162,9 +162,12 @@ int	 store_mission_update(struct store *, const struct store_actor *,
 	     const char *, struct json_object *, struct json_object **,
 	     struct ufo_error *);
 
-/* Operations. ref is an id (op_…) or a code (KEY-123). */
+/*
+ * Operations. ref is an id (op_…) or a code (KEY-123). Create answers with
+ * the operation as JSON text, which the API sends as it is.
+ */
 int	 store_op_create(struct store *, const struct store_actor *,
-	     struct json_object *, struct json_object **, struct ufo_error *);
+	     struct json_object *, char **, struct ufo_error *);
 int	 store_op_list(struct store *, const struct store_actor *,
 	     const struct store_op_filter *, struct json_object **,
 	     struct ufo_error *);
@@ -244,28 +247,26 @@ int	 store_rover_revoke(struct store *, const struct store_actor *,
 
 /*
  * The rover protocol. Claim answers *out = NULL when nothing is claimable
- * now; a claim's "previous_usage" is what earlier runs of the operation in
- * the same pilot session reported in all (null when none), for the rover to
- * turn a CLI's cumulative totals into this run's share. Every call on a run
- * checks the fencing token ("attempt") and that the rover holds the run:
- * UFO_ECONFLICT otherwise, changing nothing.
+ * now; start, messages and finish answer with JSON text, which the API
+ * sends as it is. A claim's "previous_usage" is what earlier runs of the
+ * operation in the same pilot session reported in all (null when none),
+ * for the rover to turn a CLI's cumulative totals into this run's share.
+ * Every call on a run checks the fencing token ("attempt") and that the
+ * rover holds the run: UFO_ECONFLICT otherwise, changing nothing.
  */
 int	 store_rover_claim(struct store *, const struct store_rover *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
 int	 store_rover_heartbeat(struct store *, const struct store_rover *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
 int	 store_run_start(struct store *, const struct store_rover *,
-	     const char *, struct json_object *, struct json_object **,
-	     struct ufo_error *);
+	     const char *, struct json_object *, char **, struct ufo_error *);
 int	 store_run_messages(struct store *, const struct store_rover *,
-	     const char *, struct json_object *, struct json_object **,
-	     struct ufo_error *);
+	     const char *, struct json_object *, char **, struct ufo_error *);
 int	 store_run_artifact_put(struct store *, const struct store_rover *,
 	     const char *, const char *, int64_t, const void *, size_t,
 	     struct json_object **, struct ufo_error *);
 int	 store_run_finish(struct store *, const struct store_rover *,
-	     const char *, struct json_object *, struct json_object **,
-	     struct ufo_error *);
+	     const char *, struct json_object *, char **, struct ufo_error *);
 /* A claim's answer never reached the rover: requeues the run (id, attempt). */
 int	 store_run_undelivered(struct store *, const struct store_rover *,
 	     const char *, int64_t, struct ufo_error *);

@@ -42,8 +42,7 @@ static struct {
 } wakes = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 typedef int (*run_fn)(struct store *, const struct store_rover *,
-    const char *, struct json_object *, struct json_object **,
-    struct ufo_error *);
+    const char *, struct json_object *, char **, struct ufo_error *);
 
 static void
 append(char *buf, const char *s, size_t size)
@@ -69,6 +68,24 @@ mk(const char *fmt, ...)
 		fprintf(stderr, "bad test JSON: %s\n", text);
 		exit(2);
 	}
+	free(text);
+	return (o);
+}
+
+/* An answer's JSON text as an object (NULL stays NULL); frees the text. */
+static struct json_object *
+answer(char *text)
+{
+	struct json_object	*o;
+	size_t			 len;
+
+	if (text == NULL)
+		return (NULL);
+	len = strlen(text);
+	if (len == 0 || text[len - 1] != '\n')
+		printf("# an answer without its newline: %s\n", text);
+	if ((o = json_tokener_parse(text)) == NULL)
+		printf("# an answer that is not JSON: %s\n", text);
 	free(text);
 	return (o);
 }
@@ -304,14 +321,15 @@ rover_new(struct env *e, const char *name, const char *autos,
 static struct json_object *
 op_new(struct env *e, const char *body, struct ufo_error *err)
 {
-	struct json_object	*in, *out = NULL;
+	struct json_object	*in;
+	char			*out = NULL;
 
 	in = mk("%s", body);
 	err_clear(err);
 	if (store_op_create(e->s, &e->a, in, &out, err) != 0)
 		out = NULL;
 	json_object_put(in);
-	return (out);
+	return (answer(out));
 }
 
 static struct json_object *
@@ -432,9 +450,9 @@ static struct json_object *
 rcall(run_fn fn, struct env *e, const struct store_rover *rv, const char *run,
     struct ufo_error *err, const char *fmt, ...)
 {
-	struct json_object	*in, *out = NULL;
+	struct json_object	*in;
 	va_list			 ap;
-	char			*text;
+	char			*text, *out = NULL;
 
 	va_start(ap, fmt);
 	if (vasprintf(&text, fmt, ap) == -1)
@@ -446,7 +464,7 @@ rcall(run_fn fn, struct env *e, const struct store_rover *rv, const char *run,
 	if (fn(e->s, rv, run, in, &out, err) != 0)
 		out = NULL;
 	json_object_put(in);
-	return (out);
+	return (answer(out));
 }
 
 static struct json_object *
@@ -471,6 +489,7 @@ drive(struct env *e, const struct store_rover *rv, const char *status,
 {
 	struct json_object	*c, *o;
 	struct ufo_error	 err;
+	char			*text;
 	int64_t			 attempt;
 
 	if ((c = claim(e, rv, NULL, &err)) == NULL)
@@ -492,13 +511,13 @@ drive(struct env *e, const struct store_rover *rv, const char *status,
 	if (final != NULL)
 		json_object_object_add(c, "final_message",
 		    json_object_new_string(final));
-	if (store_run_finish(e->s, rv, id, c, &o, &err) != 0) {
+	if (store_run_finish(e->s, rv, id, c, &text, &err) != 0) {
 		printf("# finish: %s\n", err.message);
 		json_object_put(c);
 		return (-1);
 	}
 	json_object_put(c);
-	json_object_put(o);
+	json_object_put(answer(text));
 	return (0);
 }
 
@@ -971,15 +990,16 @@ t_claims(void)
 static int
 queue_many(struct env *e, int n)
 {
-	struct json_object	*in, *o;
+	struct json_object	*in;
 	struct ufo_error	 err;
+	char			*o;
 	int			 i, bad = 0;
 
 	in = mk("{\"title\":\"load\",\"assignee\":\"pilot:shell\"}");
 	for (i = 0; i < n; i++) {
 		if (store_op_create(e->s, &e->a, in, &o, &err) != 0)
 			bad++;
-		json_object_put(o);
+		free(o);
 	}
 	json_object_put(in);
 	return (bad);
@@ -1049,8 +1069,9 @@ static void *
 claimer_run(void *arg)
 {
 	struct claimer		*w = arg;
-	struct json_object	*c, *in, *o;
+	struct json_object	*c, *in;
 	struct ufo_error	 err;
+	char			*o;
 
 	for (;;) {
 		in = mk("{}");
@@ -1068,7 +1089,7 @@ claimer_run(void *arg)
 		    &err) != 0)
 			w->failed++;
 		json_object_put(in);
-		json_object_put(o);
+		free(o);
 		json_object_put(c);
 	}
 	return (NULL);

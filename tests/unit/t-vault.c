@@ -154,8 +154,9 @@ rover_new(struct store_rover *rv)
 static int
 op_for(const char *pilot, const char *title)
 {
-	struct json_object	*in, *out = NULL;
+	struct json_object	*in;
 	struct ufo_error	 err;
+	char			*out = NULL;
 	int			 rc;
 
 	in = mk("{\"title\":\"%s\",\"body\":\"echo hi\","
@@ -164,7 +165,7 @@ op_for(const char *pilot, const char *title)
 	if (rc != 0)
 		printf("# op: %s\n", err.message);
 	json_object_put(in);
-	json_object_put(out);
+	free(out);
 	return (rc);
 }
 
