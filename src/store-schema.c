@@ -466,6 +466,11 @@ static const char *const store_migrations[] = {
 	"  revoked_at TEXT"
 	");"
 	"CREATE INDEX invitations_fleet ON invitations (fleet_id, created_at);",
+
+	/* The end of a fleet's columns is found through the board order's
+	 * index (one seek a status), so that moving a card no longer
+	 * writes two pages of an index kept for that alone. */
+	"DROP INDEX operations_position;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
