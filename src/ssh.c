@@ -39,13 +39,17 @@
 #define SSH_DIR			".ufo"
 
 /*
- * A shell test on the host that process P lives: a zombie does not (the
- * rover is reparented to the host's init, which may be slow to reap it,
- * or never do so in a container), where /proc tells.
+ * A shell test on the host that process P is the rover of registration
+ * $f.json: its command line says so. A pid alone does not tell: once the
+ * rover is gone another process may get its pid (pids wrap around within
+ * minutes on a busy host), and a rover reparented to an init slow to reap
+ * it lingers as a zombie, whose command line is empty. /proc is read
+ * where there is one, else ps(1).
  */
-#define SSH_ALIVE(p)	"{ kill -0 " p " 2>/dev/null && ! grep -q "	\
-			"'^State:[[:space:]]*Z' /proc/" p "/status "	\
-			"2>/dev/null; }"
+#define SSH_ROVER_ALIVE(p)						\
+	"{ tr '\\0' ' ' </proc/" p "/cmdline 2>/dev/null || "		\
+	"ps -o args= -p " p " 2>/dev/null; } | "			\
+	"grep -qF \"ufo-rover -f $f.json \""
 
 /* A forwarded connection: a channel from the host and ufod's socket. */
 struct ssh_tunnel {
@@ -647,7 +651,8 @@ ssh_rover_start(struct ssh_conn *c, struct ufo_error *err)
 	free(out);
 	out = NULL;
 	cmd = xprintf("cd && f=" SSH_DIR "/%s && if [ -f $f.pid ] && "
-	    SSH_ALIVE("$(cat $f.pid)") "; then echo running; else setsid "
+	    SSH_ROVER_ALIVE("$(cat $f.pid)") "; then echo running; else "
+	    "setsid "
 	    SSH_DIR "/bin/ufo-rover -f $f.json run </dev/null >>$f.log 2>&1 & "
 	    "echo $! >$f.pid; echo started; fi", h->id);
 	if (ssh_exec(c, cmd, &out, &st, err) == -1)
@@ -933,11 +938,11 @@ ssh_remote_remove(struct ssh_conn *c)
 	char			*cmd;
 	int			 st;
 
-	cmd = xprintf("cd && f=" SSH_DIR "/%s; if [ -f $f.pid ]; then "
-	    "p=$(cat $f.pid); kill $p 2>/dev/null; i=0; while "
-	    SSH_ALIVE("$p") " && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); "
-	    "done; "
-	    "kill -9 $p 2>/dev/null; fi; rm -rf $f.json $f.json.lock $f.pid $f.log "
+	cmd = xprintf("cd && f=" SSH_DIR "/%s; p=$(cat $f.pid 2>/dev/null); "
+	    "if [ -n \"$p\" ] && " SSH_ROVER_ALIVE("$p") "; then kill $p; "
+	    "i=0; while " SSH_ROVER_ALIVE("$p") " && [ $i -lt 50 ]; do "
+	    "sleep 0.1; i=$((i+1)); done; " SSH_ROVER_ALIVE("$p") " && "
+	    "kill -9 $p; fi; rm -rf $f.json $f.json.lock $f.pid $f.log "
 	    SSH_DIR "/rovers/%s; ls " SSH_DIR "/*.json >/dev/null 2>&1 || "
 	    "rm -rf " SSH_DIR "/bin " SSH_DIR "/rovers; rmdir " SSH_DIR
 	    " 2>/dev/null; true", c->h->id, c->h->rover);
