@@ -52,3 +52,36 @@ api_ssh_hosts_get(struct api_request *req, struct api_response *resp,
 		return (API_ERROR);
 	return (API_DONE);
 }
+
+int
+api_ssh_hosts_list(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	if (store_ssh_host_list(req->store, &req->actor, &resp->json,
+	    err) == -1)
+		return (API_ERROR);
+	return (API_DONE);
+}
+
+/*
+ * Gives up a host that serves no rover yet (one still retrying its first
+ * connection, or failed): its thread, if any, stops and deletes it;
+ * otherwise it is deleted here.
+ */
+int
+api_ssh_hosts_remove(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	char	 id[64];
+
+	if (store_ssh_host_cancel(req->store, &req->actor, req->params[0], id,
+	    sizeof id, err) == -1)
+		return (API_ERROR);
+	if (!ssh_host_remove(id) &&
+	    store_ssh_host_delete(req->store, id, err) == -1)
+		return (API_ERROR);
+	resp->json = json_object_new_object();
+	json_object_object_add(resp->json, "id", json_object_new_string(id));
+	resp->status = 202;
+	return (API_DONE);
+}

@@ -245,6 +245,10 @@ int	api_ssh_hosts_create(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_ssh_hosts_get(struct api_request *, struct api_response *,
 	    struct ufo_error *);
+int	api_ssh_hosts_list(struct api_request *, struct api_response *,
+	    struct ufo_error *);
+int	api_ssh_hosts_remove(struct api_request *, struct api_response *,
+	    struct ufo_error *);
 int	api_signals_list(struct api_request *, struct api_response *,
 	    struct ufo_error *);
 int	api_signals_read(struct api_request *, struct api_response *,

@@ -82,6 +82,7 @@ struct ssh_conn {
 	LIBSSH2_LISTENER	*l;
 	struct ssh_tunnel	*tunnels;
 	char			*home;		/* the remote $HOME */
+	int			 fatal;		/* retrying cannot help */
 };
 
 static struct {
@@ -251,6 +252,27 @@ ssh_errmsg(LIBSSH2_SESSION *s)
 }
 
 /*
+ * Whether the session's last error is the connection's (dropped, timed
+ * out), which a later attempt may not meet, rather than the host's answer.
+ */
+static int
+ssh_transport_error(LIBSSH2_SESSION *s)
+{
+	switch (libssh2_session_last_errno(s)) {
+	case LIBSSH2_ERROR_SOCKET_NONE:
+	case LIBSSH2_ERROR_BANNER_RECV:
+	case LIBSSH2_ERROR_BANNER_SEND:
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_TIMEOUT:
+		return (1);
+	}
+	return (0);
+}
+
+/*
  * Authentication in OpenSSH's order: the agent's keys, the -i key or the
  * default identity files, then ufod's own key. The error lists each.
  */
@@ -271,10 +293,15 @@ ssh_auth(struct ssh_conn *c, struct ufo_error *err)
 	methods = libssh2_userauth_list(c->s, h->user, strlen(h->user));
 	if (methods == NULL && libssh2_userauth_authenticated(c->s))
 		return (0);
-	if (methods == NULL || strstr(methods, "publickey") == NULL)
+	if (methods == NULL && ssh_transport_error(c->s))
+		return (err_set(err, UFO_EUNAVAIL, "", "%s:%d broke off before "
+		    "authentication: %s", h->host, h->port, ssh_errmsg(c->s)));
+	if (methods == NULL || strstr(methods, "publickey") == NULL) {
+		c->fatal = 1;
 		return (err_set(err, UFO_EFORBIDDEN, "", "%s@%s:%d takes no "
 		    "public keys (it offers: %s)", h->user, h->host, h->port,
 		    methods != NULL ? methods : ssh_errmsg(c->s)));
+	}
 	tried = xstrdup("ssh-agent");
 	if (getenv("SSH_AUTH_SOCK") == NULL) {
 		t = xprintf("%s (SSH_AUTH_SOCK is not set)", tried);
@@ -318,10 +345,15 @@ ssh_auth(struct ssh_conn *c, struct ufo_error *err)
 		} else
 			log_warn("ssh %s: %s", h->name, e.message);
 	}
-	if (!ok)
+	if (!ok && ssh_transport_error(c->s))
+		err_set(err, UFO_EUNAVAIL, "", "%s:%d broke off during "
+		    "authentication: %s", h->host, h->port, ssh_errmsg(c->s));
+	else if (!ok) {
+		c->fatal = 1;
 		err_set(err, UFO_EFORBIDDEN, "", "%s@%s:%d refused every key: "
 		    "tried %s (`ufo ssh-key` prints the authorized_keys line of "
 		    "ufod's own key)", h->user, h->host, h->port, tried);
+	}
 	free(tried);
 	return (ok ? 0 : -1);
 }
@@ -448,6 +480,7 @@ ssh_install(struct ssh_conn *c, struct ufo_error *err)
 		    "the host"));
 	}
 	if ((bin = ssh_rover_binary(sm, err)) == NULL) {
+		c->fatal = 1;
 		free(sm);
 		return (-1);
 	}
@@ -581,6 +614,10 @@ ssh_enroll(struct ssh_conn *c, const char *file, struct ufo_error *err)
 	char			*url;
 	int			 rc = -1;
 
+	/* A host given up while connecting must not leave a rover behind. */
+	if (ssh_stopping(h))
+		return (err_set(err, UFO_EUNAVAIL, "", "stopped before the "
+		    "rover was enrolled"));
 	memset(&actor, 0, sizeof actor);
 	snprintf(actor.fleet, sizeof actor.fleet, "%s", h->fleet);
 	snprintf(actor.user, sizeof actor.user, "%s", h->user_id);
@@ -728,7 +765,11 @@ ssh_connect(struct ssh_conn *c, struct ufo_error *err)
 	rc = ssh_hostkey_check(c->s, h->host, h->port, known, h->accept_new,
 	    err);
 	free(known);
-	if (rc == -1 || ssh_auth(c, err) == -1)
+	if (rc == -1) {
+		c->fatal = 1;
+		return (-1);
+	}
+	if (ssh_auth(c, err) == -1)
 		return (-1);
 	if (ssh_exec(c, "cd && pwd", &c->home, &st, err) == -1)
 		return (-1);
@@ -938,14 +979,16 @@ ssh_remote_remove(struct ssh_conn *c)
 	char			*cmd;
 	int			 st;
 
+	/* A host that never served a rover has no work directory there. */
 	cmd = xprintf("cd && f=" SSH_DIR "/%s; p=$(cat $f.pid 2>/dev/null); "
 	    "if [ -n \"$p\" ] && " SSH_ROVER_ALIVE("$p") "; then kill $p; "
 	    "i=0; while " SSH_ROVER_ALIVE("$p") " && [ $i -lt 50 ]; do "
 	    "sleep 0.1; i=$((i+1)); done; " SSH_ROVER_ALIVE("$p") " && "
-	    "kill -9 $p; fi; rm -rf $f.json $f.json.lock $f.pid $f.log "
-	    SSH_DIR "/rovers/%s; ls " SSH_DIR "/*.json >/dev/null 2>&1 || "
+	    "kill -9 $p; fi; rm -rf $f.json $f.json.lock $f.pid "
+	    "$f.log%s%s; ls " SSH_DIR "/*.json >/dev/null 2>&1 || "
 	    "rm -rf " SSH_DIR "/bin " SSH_DIR "/rovers; rmdir " SSH_DIR
-	    " 2>/dev/null; true", c->h->id, c->h->rover);
+	    " 2>/dev/null; true", c->h->id, c->h->rover[0] != '\0' ?
+	    " " SSH_DIR "/rovers/" : "", c->h->rover);
 	if (ssh_exec(c, cmd, NULL, &st, &err) == -1)
 		log_warn("ssh %s: cleaning up the host: %s", c->h->name,
 		    err.message);
@@ -969,25 +1012,41 @@ ssh_sleep(struct ssh_host *h, int secs)
 	return (ssh_stopping(h));
 }
 
+/*
+ * A host's life: connect and set up, serve, and after a break connect
+ * again with capped exponential backoff and jitter. A first connection
+ * that fails is retried the same way when retrying may help (refused,
+ * timed out, dropped); an error only a person can fix (a host key unknown
+ * or changed, every key refused, no ufo-rover for the host) fails the
+ * host, whether it was up before or not. Each attempt shows the error the
+ * last one ended with.
+ */
 static void *
 ssh_host_main(void *arg)
 {
 	struct ssh_host		*h = arg;
 	struct ssh_conn		 c;
 	struct ufo_error	 err;
+	char			 last[sizeof err.message];
 	int			 backoff = 1, removing, delay;
 
 	memset(&c, 0, sizeof c);
 	c.h = h;
 	c.sock = -1;
+	last[0] = '\0';
 	for (;;) {
 		pthread_mutex_lock(&ssh.lock);
 		removing = h->remove;
 		pthread_mutex_unlock(&ssh.lock);
 		if (h->stop)
 			break;
-		ssh_state(h, removing ? "removing" : h->up ? "reconnecting" :
-		    "connecting", NULL);
+		if (removing)
+			ssh_state(h, "removing", NULL);
+		else
+			ssh_state(h, h->up ? "reconnecting" : last[0] != '\0' ?
+			    "retrying" : "connecting", last[0] != '\0' ? last :
+			    NULL);
+		c.fatal = 0;
 		if (ssh_connect(&c, &err) == 0 && removing) {
 			ssh_remote_remove(&c);
 			ssh_disconnect(&c, "removed");
@@ -1004,6 +1063,7 @@ ssh_host_main(void *arg)
 		    ssh_rover_start(&c, &err) == 0) {
 			h->up = 1;
 			backoff = 1;
+			last[0] = '\0';
 			ssh_state(h, "online", NULL);
 			if (ssh_serve(&c, &err) == 0) {
 				pthread_mutex_lock(&ssh.lock);
@@ -1020,12 +1080,12 @@ ssh_host_main(void *arg)
 			}
 		}
 		ssh_disconnect(&c, "error");
-		if (!h->up) {
-			/* A host never up is not retried: add it again. */
+		if (c.fatal) {
 			ssh_state(h, "failed", err.message);
 			break;
 		}
-		ssh_state(h, "reconnecting", err.message);
+		snprintf(last, sizeof last, "%s", err.message);
+		ssh_state(h, h->up ? "reconnecting" : "retrying", last);
 		delay = backoff + (int)randombytes_uniform(
 		    (uint32_t)backoff + 1);
 		if (delay > SSH_BACKOFF_MAX)
@@ -1101,23 +1161,40 @@ ssh_host_add(const char *id)
 	json_object_put(row);
 }
 
+/* Flags the live thread of host id (or rover) to remove its host. */
+static int
+ssh_flag_remove(const char *id, const char *rover)
+{
+	struct ssh_host	*h;
+	int		 n = 0;
+
+	if (!ssh.running)
+		return (0);
+	pthread_mutex_lock(&ssh.lock);
+	for (h = ssh.hosts; h != NULL; h = h->next) {
+		if (h->done || (id != NULL && strcmp(h->id, id) != 0) ||
+		    (rover != NULL && strcmp(h->rover, rover) != 0))
+			continue;
+		h->remove = 1;
+		n++;
+		if (write(h->wake[1], "r", 1) == -1)
+			log_debug("%s: wake: %s", __func__, strerror(errno));
+	}
+	pthread_mutex_unlock(&ssh.lock);
+	return (n > 0);
+}
+
+int
+ssh_host_remove(const char *id)
+{
+	return (ssh_flag_remove(id, NULL));
+}
+
 void
 ssh_rover_removed(const char *rover)
 {
-	struct ssh_host	*h;
-
-	if (!ssh.running)
-		return;
-	pthread_mutex_lock(&ssh.lock);
-	for (h = ssh.hosts; h != NULL; h = h->next) {
-		if (strcmp(h->rover, rover) == 0 && !h->done) {
-			h->remove = 1;
-			if (write(h->wake[1], "r", 1) == -1)
-				log_debug("%s: wake: %s", __func__,
-				    strerror(errno));
-		}
-	}
-	pthread_mutex_unlock(&ssh.lock);
+	if (rover != NULL)
+		ssh_flag_remove(NULL, rover);
 }
 
 void

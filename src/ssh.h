@@ -18,6 +18,11 @@ struct store;
 int	ssh_start(struct store *, const struct conf *, struct ufo_error *);
 /* Hands a new host (an ssh_hosts id) to the manager. */
 void	ssh_host_add(const char *);
+/*
+ * Gives up a host (an ssh_hosts id): its thread cleans the host if it can
+ * and deletes it. 0 when no thread runs for it (the caller deletes it).
+ */
+int	ssh_host_remove(const char *);
 /* The rover was revoked: stop it and remove its files from its host. */
 void	ssh_rover_removed(const char *);
 /* Closes every connection; remote rovers keep running. */

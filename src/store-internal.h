@@ -316,6 +316,10 @@ int		 store_comment_add(struct store *, const char *, const char *,
 int		 store_rover_check_name(const char *, struct ufo_error *);
 int		 store_tags_normalize(struct json_object *, const char *,
 		     char **, struct ufo_error *);
+/* Appends kind with the rover's snapshot; *out (when not NULL) gets it. */
+int		 store_rover_announce(struct store *, const char *,
+		     const char *, const char *, struct json_object **,
+		     struct ufo_error *);
 
 /* store-runs.c: dispatch, and what rovers and operations need of runs. */
 #define STORE_DISPATCH_START	0	/* assigned: a run, full prompt */

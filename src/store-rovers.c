@@ -184,7 +184,7 @@ store_rover_json(struct store *s, const char *id, struct json_object **out,
 	return (r == 1 ? 0 : -1);
 }
 
-static int
+int
 store_rover_announce(struct store *s, const char *fleet, const char *id,
     const char *kind, struct json_object **out, struct ufo_error *err)
 {

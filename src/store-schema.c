@@ -471,6 +471,37 @@ static const char *const store_migrations[] = {
 	 * index (one seek a status), so that moving a card no longer
 	 * writes two pages of an index kept for that alone. */
 	"DROP INDEX operations_position;",
+
+	/* SSH hosts whose first connection failed for a reason that may
+	 * pass (refused, timed out, dropped) are retrying; SQLite changes
+	 * a CHECK only by copying the table. */
+	"CREATE TABLE ssh_hosts_new ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  fleet_id TEXT NOT NULL REFERENCES fleets (id),"
+	"  created_by TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
+	"  identity TEXT,"
+	"  direct TEXT,"
+	"  tags TEXT NOT NULL DEFAULT '[]',"
+	"  accept_new INTEGER NOT NULL DEFAULT 0,"
+	"  remote_port INTEGER,"
+	"  rover_id TEXT REFERENCES rovers (id),"
+	"  state TEXT NOT NULL CHECK (state IN ('connecting', 'retrying',"
+	"    'online', 'reconnecting', 'failed', 'removing')),"
+	"  last_error TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL"
+	");"
+	"INSERT INTO ssh_hosts_new SELECT seq, id, fleet_id, created_by, name,"
+	"  user, host, port, identity, direct, tags, accept_new, remote_port,"
+	"  rover_id, state, last_error, created_at, updated_at FROM ssh_hosts;"
+	"DROP TABLE ssh_hosts;"
+	"ALTER TABLE ssh_hosts_new RENAME TO ssh_hosts;"
+	"CREATE INDEX ssh_hosts_rover ON ssh_hosts (rover_id);",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))

@@ -132,7 +132,7 @@ out:
 
 int
 store_ssh_host_get(struct store *s, const struct store_actor *a,
-    const char *id, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object **out, struct ufo_error *err)
 {
 	int	 r;
 
@@ -140,14 +140,33 @@ store_ssh_host_get(struct store *s, const struct store_actor *a,
 	s = store_read(s);
 	if (a != NULL)
 		r = store_get_json(s, err, out, STORE_SSH_SELECT
-		    " WHERE id = ? AND fleet_id = ?", "ss", id, a->fleet);
+		    " WHERE fleet_id = ?2 AND (id = ?1 OR name = ?1)"
+		    " ORDER BY id = ?1 DESC LIMIT 1", "ss", ref, a->fleet);
 	else
 		r = store_get_json(s, err, out, STORE_SSH_SELECT
-		    " WHERE id = ?", "s", id);
+		    " WHERE id = ?", "s", ref);
 	store_read_end(s);
 	if (r == 0)
-		return (err_set(err, UFO_ENOTFOUND, "", "no rover host %s", id));
+		return (err_set(err, UFO_ENOTFOUND, "", "no rover host %s",
+		    ref));
 	return (r == 1 ? 0 : -1);
+}
+
+int
+store_ssh_host_list(struct store *s, const struct store_actor *a,
+    struct json_object **out, struct ufo_error *err)
+{
+	struct json_object	*items;
+	int			 r;
+
+	*out = NULL;
+	s = store_read(s);
+	r = store_get_list(s, err, &items, STORE_SSH_SELECT
+	    " WHERE fleet_id = ? ORDER BY seq", "s", a->fleet);
+	store_read_end(s);
+	if (r == 0)
+		*out = store_list_wrap(items, NULL);
+	return (r);
 }
 
 int
@@ -163,13 +182,50 @@ store_ssh_host_resumable(struct store *s, struct json_object **out,
 	return (r < 0 ? -1 : 0);
 }
 
+/*
+ * A change of the connection's state or error is announced twice: as
+ * ssh_host.updated, and when the host serves a rover as rover.updated,
+ * whose snapshot carries the host's state, for the clients that follow
+ * rovers (the board). The same state again writes and announces nothing,
+ * so a host retrying with the same error does not fill the feed.
+ */
 int
 store_ssh_host_state(struct store *s, const char *id, const char *state,
     const char *last_error, struct ufo_error *err)
 {
-	return (store_ssh_write(s, err, "UPDATE ssh_hosts SET state = ?,"
-	    " last_error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
-	    " WHERE id = ?", "sss", state, last_error, id));
+	struct json_object	*row = NULL;
+	const char		*was, *fleet, *rover;
+	int			 rc, r;
+
+	store_lock(s);
+	if ((rc = store_begin(s, err)) != 0)
+		goto out;
+	if ((r = store_get_json(s, err, &row, "SELECT fleet_id AS fleet,"
+	    " rover_id AS rover, state, last_error FROM ssh_hosts"
+	    " WHERE id = ?", "s", id)) != 1) {
+		rc = r == 0 ? 0 : -1;	/* removed meanwhile: nothing to do */
+		goto out;
+	}
+	fleet = jsonx_str(row, "fleet");
+	rover = jsonx_str(row, "rover");
+	was = jsonx_str(row, "last_error");
+	if (strcmp(jsonx_str(row, "state"), state) == 0 &&
+	    (was == NULL ? last_error == NULL : last_error != NULL &&
+	    strcmp(was, last_error) == 0))
+		goto out;
+	if (store_exec(s, err, "UPDATE ssh_hosts SET state = ?, last_error = ?,"
+	    " updated_at = ? WHERE id = ?", "ssss", state, last_error, s->now,
+	    id) == -1 ||
+	    store_event_row(s, err, NULL, NULL, fleet, "ssh_host.updated",
+	    id, STORE_SSH_SELECT " WHERE id = ?", "s", id) != 0 ||
+	    (rover != NULL && store_rover_announce(s, fleet, rover,
+	    "rover.updated", NULL, err) != 0))
+		rc = -1;
+out:
+	rc = store_end(s, rc, err);
+	store_unlock(s);
+	json_object_put(row);
+	return (rc);
 }
 
 int
@@ -185,8 +241,52 @@ store_ssh_host_bind(struct store *s, const char *id, const char *rover,
 int
 store_ssh_host_delete(struct store *s, const char *id, struct ufo_error *err)
 {
-	return (store_ssh_write(s, err, "DELETE FROM ssh_hosts WHERE id = ?",
-	    "s", id));
+	char	 fleet[STORE_ID_SIZE];
+	int	 rc, r;
+
+	store_lock(s);
+	if ((rc = store_begin(s, err)) != 0)
+		goto out;
+	if ((r = store_get_text(s, err, fleet, sizeof fleet, "SELECT fleet_id"
+	    " FROM ssh_hosts WHERE id = ?", "s", id)) != 1) {
+		rc = r == 0 ? 0 : -1;
+		goto out;
+	}
+	if (store_event_row(s, err, NULL, NULL, fleet, "ssh_host.removed",
+	    id, STORE_SSH_SELECT " WHERE id = ?", "s", id) != 0 ||
+	    store_exec(s, err, "DELETE FROM ssh_hosts WHERE id = ?", "s",
+	    id) == -1)
+		rc = -1;
+out:
+	rc = store_end(s, rc, err);
+	store_unlock(s);
+	return (rc);
+}
+
+/*
+ * A host given up before it served a rover (one that does is removed with
+ * its rover): its id in id, for the SSH manager to stop and delete.
+ */
+int
+store_ssh_host_cancel(struct store *s, const struct store_actor *a,
+    const char *ref, char *id, size_t size, struct ufo_error *err)
+{
+	struct json_object	*row;
+	const char		*rover;
+	int			 rc = 0;
+
+	if (a->role < ROLE_ADMIN)
+		return (err_set(err, UFO_EFORBIDDEN, "", "only an admin or "
+		    "owner may remove a rover host"));
+	if (store_ssh_host_get(s, a, ref, &row, err) == -1)
+		return (-1);
+	if ((rover = jsonx_str(row, "rover_id")) != NULL)
+		rc = err_set(err, UFO_ECONFLICT, "", "rover host %s serves "
+		    "rover %s: remove the rover instead", ref, rover);
+	else
+		snprintf(id, size, "%s", jsonx_str(row, "id"));
+	json_object_put(row);
+	return (rc);
 }
 
 int

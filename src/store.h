@@ -340,17 +340,26 @@ int	 store_credential_remove(struct store *, const struct store_actor *,
 /* SSH hosts (src/store-ssh.c): rovers that ufod installs over SSH. */
 int	 store_ssh_host_create(struct store *, const struct store_actor *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
-/* One host; a NULL actor (the SSH manager) sees every fleet's. */
+/* One host by id or name; a NULL actor (the SSH manager) sees every
+ * fleet's, by id. */
 int	 store_ssh_host_get(struct store *, const struct store_actor *,
 	     const char *, struct json_object **, struct ufo_error *);
+/* The fleet's hosts, as a page of items. */
+int	 store_ssh_host_list(struct store *, const struct store_actor *,
+	     struct json_object **, struct ufo_error *);
+/* Checks that a host (id or name) may be given up: it serves no rover. */
+int	 store_ssh_host_cancel(struct store *, const struct store_actor *,
+	     const char *, char *, size_t, struct ufo_error *);
 /* The hosts ufod keeps connected at start: all but those never up. */
 int	 store_ssh_host_resumable(struct store *, struct json_object **,
 	     struct ufo_error *);
+/* Sets the connection state and last error; announces a change. */
 int	 store_ssh_host_state(struct store *, const char *, const char *,
 	     const char *, struct ufo_error *);
 /* Records the host's rover (NULL keeps it) and forwarded port. */
 int	 store_ssh_host_bind(struct store *, const char *, const char *, int,
 	     struct ufo_error *);
+/* Deletes the host, announcing ssh_host.removed. */
 int	 store_ssh_host_delete(struct store *, const char *,
 	     struct ufo_error *);
 /* The host serving a rover into id: 1 found, 0 none, -1 error. */

@@ -49,11 +49,17 @@ printf '%s\n' "$line" >"$S/authorized_keys"
 [ "$(id -u)" = 0 ] && mkdir -p /run/sshd
 PORT=$(free_port)
 ME=$(id -un)
-cat >"$S/sshd_config" <<EOC
-Port $PORT
-ListenAddress 127.0.0.1
+# sshd_config NAME PORT ADDRESS RHOME: $HOME/NAME/sshd_config, an sshd on
+# ADDRESS:PORT with the host key and authorized_keys of $S whose logins
+# have RHOME as their home.
+sshd_config()
+{
+	mkdir -p "$HOME/$1" "$4"
+	cat >"$HOME/$1/sshd_config" <<EOC
+Port $2
+ListenAddress $3
 HostKey $S/host
-PidFile $S/sshd.pid
+PidFile $HOME/$1/sshd.pid
 AuthorizedKeysFile $S/authorized_keys
 StrictModes no
 PermitRootLogin yes
@@ -62,23 +68,47 @@ KbdInteractiveAuthentication no
 UsePAM no
 AllowTcpForwarding yes
 Subsystem sftp internal-sftp
-SetEnv HOME=$RHOME
+SetEnv HOME=$4
 EOC
+}
+# start_sshd NAME [PREFIX...]: starts that sshd (through PREFIX, e.g.
+# "ip netns exec NS", which execs it: the same pid) and waits until it
+# listens; its pid in SSHD_PID.
 start_sshd()
 {
-	"$SSHD" -D -f "$S/sshd_config" -E "$S/sshd.log" &
+	_d=$HOME/$1
+	shift
+	"$@" "$SSHD" -D -f "$_d/sshd_config" -E "$_d/sshd.log" &
 	SSHD_PID=$!
 	track "$SSHD_PID"
-	wait_for 10 sh -c "grep -q 'listening on' '$S/sshd.log'"
+	wait_for 10 sh -c "grep -q 'listening on' '$_d/sshd.log'"
 }
-start_sshd || diag "sshd did not start: $(cat "$S/sshd.log")"
+sshd_config sshd "$PORT" 127.0.0.1 "$RHOME"
+start_sshd sshd || diag "sshd did not start: $(cat "$S/sshd.log")"
 
+# The id of the newest event.
+newest_event() { jget id "$("$UFO_BIN" --socket "$SOCK" events | tail -n 1)"; }
+# event_values SINCE KIND PATH: PATH of each KIND event after SINCE, on one
+# line, a value repeated in a row once.
+event_values() {
+	"$UFO_BIN" --socket "$SOCK" events --since "$1" >"$T/events"
+	grep -F "\"kind\":\"$2\"" "$T/events" | while IFS= read -r _l; do
+		jget "$3" "$_l"
+	done | uniq | tr '\n' ' '
+}
+
+EV=$(newest_event)
 fails 1 "an unknown host key is refused" ufo rover add \
     "ssh://$ME@localhost:$PORT" --name unknown
 like "$err" "host key of localhost:$PORT is unknown" "the error says so"
 fp=$(ssh-keygen -lf "$S/host.pub" | cut -d' ' -f2)
 check "it shows the key type and SHA256 fingerprint" sh -c \
     "printf '%s' \"\$1\" | grep -qF 'ssh-ed25519 $fp'" sh "$err"
+is "$(event_values "$EV" ssh_host.updated data.state)" "failed " \
+    "an event says it failed, once: no retry"
+ok "rover list" ufo rover list
+like "$out" "unknown .* pending .*ssh $ME@localhost:$PORT failed: the host key" \
+    "rover list shows the failed host and why"
 
 printf '[localhost]:%s %s\n' "$PORT" "$(cut -d' ' -f1-2 "$S/host2.pub")" \
     >"$HOME/.ssh/known_hosts"
@@ -93,6 +123,14 @@ like "$err" "refused every key: tried ssh-agent" "it says what was tried"
 like "$err" "wrongkey" "the -i key is named"
 like "$err" "ufod's own key" "and ufod's own key"
 printf '%s\n' "$line" >"$S/authorized_keys"
+
+ok "a failed host is given up with rover remove" ufo rover remove unknown
+ok "rover list" ufo rover list
+unlike "$out" "^unknown " "it is gone"
+is "$(event_values "$EV" ssh_host.removed data.name)" "unknown " \
+    "an event says so"
+fails 1 "rover remove of neither a rover nor a host" ufo rover remove nosuch
+like "$err" "rover nosuch not found" "the error names it"
 
 fails 2 "a bad target" ufo rover add "http://x"
 like "$err" "ssh://\\[USER@\\]HOST" "the form is named"
@@ -142,6 +180,7 @@ check "the run has printed its first line" wait_for 30 run_has "$RUN" \
     "line 1"
 SESS=$(sshd_sessions | tr '\n' ' ')
 isnt "$SESS" "" "sshd serves ufod's connection"
+EV=$(newest_event)
 kill -TERM $SESS
 check "the session is gone" wait_for 20 sh -c \
     "for p in $SESS; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"
@@ -150,6 +189,12 @@ ssh_not_online() { ! ssh_state_is online; }
 check "ufod notices" wait_for 30 ssh_not_online
 check "ufod reconnects by itself" wait_for 60 ssh_state_is online ||
     diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
+is "$(event_values "$EV" ssh_host.updated data.state)" "reconnecting online " \
+    "ssh_host.updated events: reconnecting, then online"
+like "$(event_values "$EV" ssh_host.updated data.last_error)" \
+    "^the connection broke|^keepalive failed" "the reconnecting one says why"
+is "$(event_values "$EV" rover.updated data.ssh.state)" "reconnecting online " \
+    "rover.updated events carry the connection's state for the board"
 SESS2=$(sshd_sessions | tr '\n' ' ')
 isnt "$SESS2" "" "a new session"
 isnt "$SESS2" "$SESS" "not the old one"
@@ -230,6 +275,193 @@ like "$out" "$ROVER" "the direct rover ran it"
 ok "rover remove --direct" ufo rover remove "$ROVER"
 check "the direct rover stops" wait_for 20 gone "$RPID"
 check "its files are gone too" wait_for 20 sh -c "! test -e $RHOME/.ufo"
+
+# --- A second host in a network namespace ------------------------------------
+
+# Where the test may make network namespaces (root and ip(8)), a host of its
+# own address: a veth pair on a random 10.X.Y.0/24, the far end (.2) in the
+# namespace, and an sshd there listening on it alone. The namespace, the
+# veth pair and whatever runs inside go at exit, failed or not.
+NS=
+NS_WHY=
+ns_cleanup()
+{
+	[ -n "$NS" ] || return 0
+	for _p in $(ip netns pids "$NS" 2>/dev/null); do
+		kill -KILL "$_p" 2>/dev/null
+	done
+	ip link del "${NS}a" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+}
+byte() { od -An -N1 -tu1 /dev/urandom | tr -d ' \n'; }
+ns_setup()
+{
+	if [ "$(id -u)" != 0 ]; then
+		NS_WHY="network namespaces need root"
+		return 1
+	fi
+	if ! command -v ip >/dev/null 2>&1; then
+		NS_WHY="ip(8) is not installed"
+		return 1
+	fi
+	_i=0
+	while :; do
+		NS_NET=10.$(byte).$(byte)
+		ip -4 addr | grep -qF "inet $NS_NET." || break
+		_i=$((_i + 1))
+		if [ $_i -ge 20 ]; then
+			NS_WHY="no free 10.X.Y.0/24"
+			return 1
+		fi
+	done
+	NS=ufo$$
+	LIB_CLEANUP_HOOKS="$LIB_CLEANUP_HOOKS ns_cleanup"
+	if ! ip netns add "$NS" 2>"$T/ns.err"; then
+		NS_WHY="ip netns add failed: $(cat "$T/ns.err")"
+		NS=
+		return 1
+	fi
+	if ! { ip link add "${NS}a" type veth peer name "${NS}b" &&
+	    ip link set "${NS}b" netns "$NS" &&
+	    ip addr add "$NS_NET.1/24" dev "${NS}a" &&
+	    ip link set "${NS}a" up &&
+	    ip -n "$NS" addr add "$NS_NET.2/24" dev "${NS}b" &&
+	    ip -n "$NS" link set "${NS}b" up &&
+	    ip -n "$NS" link set lo up; } 2>"$T/ns.err"; then
+		NS_WHY="cannot make a veth pair: $(cat "$T/ns.err")"
+		return 1
+	fi
+	RHOME2=$HOME/remote2
+	PORT3=$(free_port)
+	sshd_config sshd-ns "$PORT3" "$NS_NET.2" "$RHOME2"
+	if ! start_sshd sshd-ns ip netns exec "$NS"; then
+		NS_WHY="sshd did not start in the namespace: $(cat \
+		    "$HOME/sshd-ns/sshd.log")"
+		return 1
+	fi
+}
+ns_online() {
+	"$UFO_BIN" --socket "$SOCK" rover list | grep -Eq \
+	    "^ns +[^ ]+ +online .*ssh $ME@$NS_NET\.2:$PORT3 online"
+}
+if ns_setup; then
+	ok "rover add over SSH to the namespace's host" ufo rover add \
+	    "ssh://$ME@$NS_NET.2:$PORT3" --name ns --accept-new
+	NSROVER=$out
+	like "$NSROVER" '^rov_' "it prints the rover id"
+	NSPID=$(cat "$RHOME2"/.ufo/ssh_*.pid)
+	is "$(ip netns identify "$NSPID")" "$NS" "the rover runs in the namespace"
+	check "it is online" wait_for 30 ns_online ||
+	    diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
+	ok "an operation for it" ufo op create -m SSH -t "namespaced" \
+	    -a pilot:shell "echo far > far.txt"
+	op4_is_review() { ufo op show SSH-4 | grep -q in_review; }
+	check "it reaches in_review" wait_for 60 op4_is_review
+	ok "its run" ufo --json run list -o SSH-4
+	RUN=$(jget 0.id "$out")
+	ok "its run's rover" ufo --json run show "$RUN"
+	like "$out" "$NSROVER" "the namespace's rover ran it"
+else
+	skip "$NS_WHY" 9
+fi
+
+# --- A host not up yet: retried until it is ----------------------------------
+
+# Its first connection is refused: ufod retries with the reconnects'
+# backoff, and rover add waits, until an sshd listens there.
+PORT2=$(free_port)
+RHOME3=$HOME/remote3
+sshd_config sshd-later "$PORT2" 127.0.0.1 "$RHOME3"
+EV=$(newest_event)
+background "$T/later" ufo rover add "ssh://$ME@127.0.0.1:$PORT2" \
+    --name later --accept-new
+LATER_PID=$BG_PID
+later_is() {
+	"$UFO_BIN" --socket "$SOCK" rover list | grep -Eq "^later +[^ ]+ +$1"
+}
+check "a host whose sshd is not up is retried" wait_for 30 later_is \
+    "pending .*ssh $ME@127\.0\.0\.1:$PORT2 retrying: cannot connect to 127\.0\.0\.1 port $PORT2: Connection refused" ||
+    diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
+is "$(event_values "$EV" ssh_host.updated data.state)" "retrying " \
+    "an event says it is retrying"
+like "$(event_values "$EV" ssh_host.updated data.last_error)" \
+    "Connection refused" "with the error"
+check "rover add goes on waiting" alive "$LATER_PID"
+start_sshd sshd-later || diag "sshd did not start: $(cat \
+    "$HOME/sshd-later/sshd.log")"
+check "rover add returns once the host answers" wait_exit "$LATER_PID" 90
+is "$rc" 0 "it succeeds"
+like "$(cat "$T/later")" '^rov_' "it prints the rover id" ||
+    diag "$(cat "$T/later.err")"
+LATER=$(cat "$T/later")
+check "the rover comes online without being added again" wait_for 30 \
+    later_is "online .*ssh $ME@127\.0\.0\.1:$PORT2 online"
+is "$(event_values "$EV" ssh_host.updated data.state)" "retrying online " \
+    "then an event says it is online"
+api GET /ssh-hosts >/dev/null
+is "$status" 200 "GET /ssh-hosts"
+is "$(jget items.*.name | grep -cx later)" 1 "lists the host"
+api GET /ssh-hosts/later >/dev/null
+is "$(jget rover_id)" "$LATER" "GET /ssh-hosts/{name} names its rover"
+api DELETE /ssh-hosts/later >/dev/null
+is "$status" 409 "a host serving a rover is not given up by itself"
+like "$(jget error.message)" "serves rover $LATER: remove the rover" \
+    "the error says what to do"
+api DELETE /ssh-hosts/nosuch >/dev/null
+is "$status" 404 "DELETE /ssh-hosts of no host"
+is "$(jget error.code)" not_found "answers not_found"
+
+# The host's sshd goes away for a while: the board's rovers view shows the
+# connection reconnecting as it happens, rover list says why, and both
+# show it up again once sshd is back.
+board_start 160x48 || bail_out "the board did not start"
+board_keys 4
+check "the board shows the rover" board_wait_re "later +127\.0\.0\.1"
+LSESS=$(pgrep -P "$SSHD_PID" | tr '\n' ' ')
+kill -TERM "$SSHD_PID"
+check "sshd is down" wait_for 20 gone "$SSHD_PID"
+kill -TERM $LSESS
+check "the board shows the connection reconnecting" board_wait_re \
+    "later +reconnecting"
+check "rover list says why" wait_for 60 later_is \
+    "[a-z]+ .*ssh $ME@127\.0\.0\.1:$PORT2 reconnecting: cannot connect to 127\.0\.0\.1 port $PORT2: Connection refused" ||
+    diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
+: >"$HOME/sshd-later/sshd.log"
+start_sshd sshd-later || diag "sshd did not start again"
+check "rover list shows it online again" wait_for 60 later_is \
+    "online .*ssh $ME@127\.0\.0\.1:$PORT2 online"
+check "and so does the board" board_wait_re "later +127\.0\.0\.1"
+board_stop
+if [ -n "$NS" ] && [ -z "$NS_WHY" ]; then
+	ok "rover list" ufo rover list
+	like "$out" "ns .*ssh $ME@$NS_NET\.2:$PORT3 online" \
+	    "it lists the namespace's rover with its host"
+	like "$out" "later .*ssh $ME@127\.0\.0\.1:$PORT2 online" \
+	    "and the other with its own"
+	ok "rover remove in the namespace" ufo rover remove "$NSROVER"
+	check "that rover stops" wait_for 20 gone "$NSPID"
+	check "its files are gone" wait_for 20 sh -c "! test -e $RHOME2/.ufo"
+else
+	skip "$NS_WHY" 6
+fi
+ok "rover remove" ufo rover remove "$LATER"
+check "its files are gone" wait_for 20 sh -c "! test -e $RHOME3/.ufo"
+
+# A host given up while it is retrying.
+PORT4=$(free_port)
+background "$T/never" ufo rover add "ssh://$ME@127.0.0.1:$PORT4" --name never
+NEVER_PID=$BG_PID
+never_retrying() {
+	"$UFO_BIN" --socket "$SOCK" rover list | grep -Eq \
+	    "^never +[^ ]+ +pending .* retrying: "
+}
+check "another host not up is retried" wait_for 30 never_retrying
+ok "rover remove gives it up" ufo rover remove never
+check "rover add stops waiting" wait_exit "$NEVER_PID" 30
+is "$rc" 1 "it fails"
+like "$(cat "$T/never.err")" "no rover host" "saying the host is gone"
+ok "rover list" ufo rover list
+unlike "$out" "^never " "the host is not listed"
 
 stop_ufod
 echo garbage >"$KEY"

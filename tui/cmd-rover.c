@@ -88,7 +88,7 @@ const struct cmd_entry cmd_rover_remove_entry = {
 	.lower = 1,
 	.upper = 1,
 	.help = "revoke a rover: its token stops working and its runs are "
-	    "queued again",
+	    "queued again; or give up an SSH host that serves none yet",
 	.exec = cmd_rover_remove_exec
 };
 
@@ -187,6 +187,45 @@ cmd_rover_code_exec(struct cmd *cmd)
 	return (CMD_RETURN_NORMAL);
 }
 
+/* The transport cell: ssh USER@HOST:PORT STATE[: last error]. */
+static char *
+cmd_rover_ssh_cell(const char *target, struct json_object *ssh)
+{
+	const char	*e = jsonx_str(ssh, "last_error");
+
+	return (xprintf("ssh %s %s%s%s", target,
+	    cmd_rover_or_dash(jsonx_str(ssh, "state")), e != NULL ? ": " : "",
+	    e != NULL ? e : ""));
+}
+
+/* A host that serves no rover yet: its connection is all there is. */
+static void
+cmd_rover_list_host(struct output_table *t, struct json_object *h)
+{
+	char	*s, *target;
+
+	output_table_row(t);
+	output_table_cell(t, cmd_rover_or_dash(jsonx_str(h, "name")),
+	    OUTPUT_SGR_CODE);
+	s = cmd_short_id(jsonx_str(h, "id"));
+	output_table_cell(t, s, OUTPUT_SGR_DIM);
+	free(s);
+	output_table_cell(t, "pending", output_status_sgr("pending"));
+	output_table_cell(t, "-", NULL);
+	s = output_tags(h, OUTPUT_TAGS_ALL, ",");
+	output_table_cell(t, cmd_rover_or_dash(s), NULL);
+	free(s);
+	output_table_cell(t, "-", NULL);
+	output_table_cell(t, "never", NULL);
+	target = xprintf("%s@%s:%lld", cmd_rover_or_dash(jsonx_str(h,
+	    "user")), cmd_rover_or_dash(jsonx_str(h, "host")),
+	    (long long)jsonx_int(h, "port", 22));
+	s = cmd_rover_ssh_cell(target, h);
+	output_table_cell(t, s, NULL);
+	free(s);
+	free(target);
+}
+
 static enum cmd_retval
 cmd_rover_list_exec(struct cmd *cmd)
 {
@@ -194,7 +233,7 @@ cmd_rover_list_exec(struct cmd *cmd)
 		"NAME", "ID", "STATE", "UNITS", "TAGS", "VERSION", "LAST-SEEN",
 		"TRANSPORT"
 	};
-	struct json_object	*ssh;
+	struct json_object	*ssh, *hosts;
 	struct json_object	*items, *r;
 	struct output_table	*t;
 	struct ufo_error	 err;
@@ -208,6 +247,10 @@ cmd_rover_list_exec(struct cmd *cmd)
 		output_json(items);
 		json_object_put(items);
 		return (CMD_RETURN_NORMAL);
+	}
+	if (client_list(cmd->client, "/ssh-hosts", 1, &hosts, &err) == -1) {
+		json_object_put(items);
+		return (cmd_fail(&err));
 	}
 	t = output_table_create(8, headers);
 	output_table_flex(t, 4);
@@ -235,22 +278,24 @@ cmd_rover_list_exec(struct cmd *cmd)
 		s = cmd_rover_ago(jsonx_str(r, "last_seen_at"));
 		output_table_cell(t, s, NULL);
 		free(s);
-		/* ssh USER@HOST:PORT STATE [last error], or direct. */
 		ssh = json_object_object_get(r, "ssh");
 		if (ssh != NULL && jsonx_str(ssh, "target") != NULL)
-			s = xprintf("ssh %s %s%s%s", jsonx_str(ssh, "target"),
-			    cmd_rover_or_dash(jsonx_str(ssh, "state")),
-			    jsonx_str(ssh, "last_error") != NULL ? ": " : "",
-			    jsonx_str(ssh, "last_error") != NULL ?
-			    jsonx_str(ssh, "last_error") : "");
+			s = cmd_rover_ssh_cell(jsonx_str(ssh, "target"), ssh);
 		else
 			s = xstrdup("direct");
 		output_table_cell(t, s, NULL);
 		free(s);
 	}
+	n = json_object_array_length(hosts);
+	for (i = 0; i < n; i++) {
+		r = json_object_array_get_idx(hosts, i);
+		if (jsonx_str(r, "rover_id") == NULL)
+			cmd_rover_list_host(t, r);
+	}
 	output_table_print(t);
 	output_table_free(t);
 	json_object_put(items);
+	json_object_put(hosts);
 	return (CMD_RETURN_NORMAL);
 }
 
@@ -366,16 +411,32 @@ cmd_rover_edit_exec(struct cmd *cmd)
 	return (retval);
 }
 
+/*
+ * A rover by name or id; failing that, an SSH host that serves no rover
+ * yet (still retrying its first connection, or failed), which is given up.
+ */
 static enum cmd_retval
 cmd_rover_remove_exec(struct cmd *cmd)
 {
 	struct json_object	*r, *out = NULL;
-	struct ufo_error	 err;
+	struct ufo_error	 err, herr;
 	enum cmd_retval		 retval;
 	char			*path;
 
-	if (cmd_resolve(cmd, &cmd_rover_kind, cmd->argv[0], &r, &err) == -1)
-		return (cmd_fail(&err));
+	if (cmd_resolve(cmd, &cmd_rover_kind, cmd->argv[0], &r, &err) == -1) {
+		if (err.code != UFO_ENOTFOUND)
+			return (cmd_fail(&err));
+		path = client_path("/ssh-hosts/%s", cmd->argv[0]);
+		if (client_request(cmd->client, "DELETE", path, NULL, &out,
+		    &herr) == -1)
+			retval = cmd_fail(herr.code == UFO_ENOTFOUND ? &err :
+			    &herr);
+		else
+			retval = cmd_print_object(cmd, out);
+		free(path);
+		json_object_put(out);
+		return (retval);
+	}
 	path = client_path("/rovers/%s", jsonx_str(r, "id") != NULL ?
 	    jsonx_str(r, "id") : cmd->argv[0]);
 	json_object_put(r);

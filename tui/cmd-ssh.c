@@ -211,10 +211,19 @@ cmd_ssh_add_exec(struct cmd *cmd)
 		}
 	}
 	free(path);
+	v = jsonx_str(out, "last_error");
+	if (state != NULL && strcmp(state, "failed") == 0) {
+		cmd_error("%s: %s", cmd->argv[0], v != NULL ? v : "failed");
+		json_object_put(out);
+		return (CMD_RETURN_ERROR);
+	}
 	if (state == NULL || strcmp(state, "online") != 0) {
-		cmd_error("%s: %s", cmd->argv[0], jsonx_str(out, "last_error") !=
-		    NULL ? jsonx_str(out, "last_error") : "not online after "
-		    "2 minutes");
+		/* The host is kept: ufod goes on trying. */
+		cmd_error("%s: not online after %d seconds (%s%s%s); ufod "
+		    "keeps trying: `ufo rover list` shows it, `ufo rover "
+		    "remove %s` gives it up", cmd->argv[0], CMD_SSH_WAIT_SECS,
+		    state != NULL ? state : "?", v != NULL ? ": " : "",
+		    v != NULL ? v : "", jsonx_str(out, "name"));
 		json_object_put(out);
 		return (CMD_RETURN_ERROR);
 	}

@@ -295,12 +295,26 @@ view_rovers_layout(int cols, int *x, int *w)
 	}
 }
 
+/* The state of a rover's SSH connection when it is not online, or NULL. */
+static const char *
+view_rovers_link(struct json_object *rov)
+{
+	struct json_object	*ssh;
+	const char		*state;
+
+	if (!json_object_object_get_ex(rov, "ssh", &ssh) || ssh == NULL ||
+	    (state = jsonx_str(ssh, "state")) == NULL ||
+	    strcmp(state, "online") == 0)
+		return (NULL);
+	return (state);
+}
+
 static void
 view_rovers_draw_row(WINDOW *win, int y, int cols, const int *x,
     const int *w, const struct view_rovers_row *row, int cur, time_t now)
 {
 	struct json_object	*rov = row->rov;
-	const char		*state = row->state, *s;
+	const char		*state = row->state, *s, *link;
 	char			*text;
 	int			 attr, dim;
 
@@ -315,9 +329,16 @@ view_rovers_draw_row(WINDOW *win, int y, int cols, const int *x,
 	    s != NULL ? s : "-", card_attr(colors_attr(dim ?
 	    COLOR_ROVER_OFFLINE : COLOR_CODE), cur), 1);
 	if (w[VIEW_ROVERS_HOST] > 0) {
-		s = jsonx_str(rov, "host");
-		tui_text(win, y, x[VIEW_ROVERS_HOST], w[VIEW_ROVERS_HOST],
-		    s != NULL ? s : "-", attr, 1);
+		/* An SSH connection that is not up says so instead. */
+		if ((link = view_rovers_link(rov)) != NULL)
+			tui_text(win, y, x[VIEW_ROVERS_HOST],
+			    w[VIEW_ROVERS_HOST], link, card_attr(colors_attr(
+			    COLOR_ROVER_OFFLINE), cur), 1);
+		else {
+			s = jsonx_str(rov, "host");
+			tui_text(win, y, x[VIEW_ROVERS_HOST],
+			    w[VIEW_ROVERS_HOST], s != NULL ? s : "-", attr, 1);
+		}
 	}
 	tui_text(win, y, x[VIEW_ROVERS_STATE], w[VIEW_ROVERS_STATE], state,
 	    card_attr(view_rovers_state_attr(state), cur), 1);
@@ -407,7 +428,9 @@ view_rovers_show(struct view *v)
 {
 	struct view_rovers	*r = v->data;
 	struct view_rovers_row	*row;
-	const char		*name, *id, *host;
+	struct json_object	*ssh;
+	const char		*name, *id, *host, *e;
+	char			*link;
 
 	if (r->rows.cursor >= r->rows.n)
 		return;
@@ -415,10 +438,20 @@ view_rovers_show(struct view *v)
 	name = jsonx_str(row->rov, "name");
 	id = jsonx_str(row->rov, "id");
 	host = jsonx_str(row->rov, "host");
-	tui_message(v->tui, "%s · %s · host %s · last seen %s",
+	/* Over SSH: the connection, its state and why it is not up. */
+	if (json_object_object_get_ex(row->rov, "ssh", &ssh) && ssh != NULL &&
+	    jsonx_str(ssh, "target") != NULL) {
+		e = jsonx_str(ssh, "last_error");
+		link = xprintf(" · ssh %s %s%s%s", jsonx_str(ssh, "target"),
+		    jsonx_str(ssh, "state") != NULL ? jsonx_str(ssh, "state") :
+		    "-", e != NULL ? ": " : "", e != NULL ? e : "");
+	} else
+		link = xstrdup("");
+	tui_message(v->tui, "%s · %s · host %s · last seen %s%s",
 	    name != NULL ? name : "-", id != NULL ? id : "-",
 	    host != NULL ? host : "-", row->seen != NULL ? row->seen :
-	    "never");
+	    "never", link);
+	free(link);
 }
 
 static int
