@@ -4,10 +4,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sodium.h>
-
 #include "conf.h"
 #include "ssh-hostkey.h"
+#include "ssh-key.h"
 #include "xmalloc.h"
 
 static const struct ssh_hostkey_type {
@@ -42,19 +41,13 @@ ssh_hostkey_type(int hostkey)
 char *
 ssh_hostkey_fingerprint(LIBSSH2_SESSION *session)
 {
-	unsigned char	 hash[crypto_hash_sha256_BYTES];
 	const char	*key;
-	char		 b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
-			    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
 	size_t		 len;
 	int		 type;
 
 	if ((key = libssh2_session_hostkey(session, &len, &type)) == NULL)
 		return (NULL);
-	crypto_hash_sha256(hash, (const unsigned char *)key, len);
-	sodium_bin2base64(b64, sizeof b64, hash, sizeof hash,
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-	return (xprintf("SHA256:%s", b64));
+	return (ssh_key_fingerprint((const unsigned char *)key, len));
 }
 
 /* Checks against one file; a missing file knows no host. */

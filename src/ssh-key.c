@@ -90,7 +90,7 @@ ssh_key_comment(void)
 	return (xprintf("ufod@%s", host));
 }
 
-static char *
+char *
 ssh_key_authorized_line(const unsigned char *pk, const char *comment)
 {
 	struct ssh_key_buf	 b = { NULL, 0, 0 };
@@ -109,7 +109,7 @@ ssh_key_authorized_line(const unsigned char *pk, const char *comment)
  * options, one key, its public blob, then the private section (two equal
  * check words, the key, a comment) padded 1, 2, 3… to the 8-byte block.
  */
-static char *
+char *
 ssh_key_encode(const unsigned char *pk, const unsigned char *sk,
     const char *comment)
 {
@@ -185,8 +185,7 @@ ssh_key_get_string(const unsigned char **p, const unsigned char *end,
 	return (0);
 }
 
-/* The public key of an unencrypted OpenSSH Ed25519 key file's text. */
-static int
+int
 ssh_key_decode(const char *text, unsigned char *pk)
 {
 	const char		*b, *e;
@@ -357,6 +356,20 @@ ssh_key_load(const char *dir, struct ssh_key *key, struct ufo_error *err)
 	key->path = path;
 	free(comment);
 	return (0);
+}
+
+/* OpenSSH's: SHA-256 of the blob, base64 without its padding. */
+char *
+ssh_key_fingerprint(const unsigned char *blob, size_t len)
+{
+	unsigned char	 hash[crypto_hash_sha256_BYTES];
+	char		 b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
+			    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+
+	crypto_hash_sha256(hash, blob, len);
+	sodium_bin2base64(b64, sizeof b64, hash, sizeof hash,
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	return (xprintf("SHA256:%s", b64));
 }
 
 void

@@ -134,6 +134,10 @@ like "$err" "rover nosuch not found" "the error names it"
 
 fails 2 "a bad target" ufo rover add "http://x"
 like "$err" "ssh://\\[USER@\\]HOST" "the form is named"
+fails 2 "a bad port" ufo rover add "ssh://$ME@127.0.0.1:0"
+like "$err" 'bad port "0"' "the error names it"
+fails 2 "an IPv6 address without brackets" ufo rover add "ssh://::1:$PORT"
+like "$err" "goes in brackets" "the error says how"
 
 ok "rover add over SSH" ufo rover add "ssh://$ME@127.0.0.1:$PORT" \
     --name remote --accept-new --tag far

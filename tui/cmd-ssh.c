@@ -10,6 +10,7 @@
 #include "jsonx.h"
 #include "conf.h"
 #include "output.h"
+#include "ssh-url.h"
 #include "xmalloc.h"
 
 static enum cmd_retval	cmd_ssh_key_exec(struct cmd *);
@@ -66,52 +67,23 @@ cmd_ssh_key_exec(struct cmd *cmd)
 
 /* ssh://[USER@]HOST[:PORT] into the request body; -1 when malformed. */
 static int
-cmd_ssh_parse(const char *url, struct json_object *body)
+cmd_ssh_parse(const char *text, struct json_object *body, char *why,
+    size_t size)
 {
-	const char	*p, *at, *colon, *end;
+	struct ssh_url	 url;
 	struct passwd	*pw;
-	char		*host, *user;
-	int64_t		 port = 22;
-	char		*num;
-	int		 bad;
+	const char	*user;
 
-	if (strncmp(url, "ssh://", 6) != 0)
+	if (ssh_url_parse(text, &url, why, size) == -1)
 		return (-1);
-	p = url + 6;
-	if ((end = strchr(p, '/')) != NULL && end[1] != '\0')
-		return (-1);
-	if (end == NULL)
-		end = p + strlen(p);
-	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL) {
-		if (at == p)
-			return (-1);
-		user = xstrndup(p, (size_t)(at - p));
-		p = at + 1;
-	} else {
+	if ((user = url.user) == NULL && (user = getenv("USER")) == NULL) {
 		pw = getpwuid(getuid());
-		user = xstrdup(getenv("USER") != NULL ? getenv("USER") :
-		    pw != NULL ? pw->pw_name : "root");
+		user = pw != NULL ? pw->pw_name : "root";
 	}
-	if ((colon = memchr(p, ':', (size_t)(end - p))) != NULL) {
-		num = xstrndup(colon + 1, (size_t)(end - colon - 1));
-		bad = cmd_number_parse(num, 1, 65535, &port);
-		free(num);
-		if (bad == -1) {
-			free(user);
-			return (-1);
-		}
-		end = colon;
-	}
-	if (end == p) {
-		free(user);
-		return (-1);
-	}
-	host = xstrndup(p, (size_t)(end - p));
 	json_object_object_add(body, "user", json_object_new_string(user));
-	json_object_object_add(body, "host", json_object_new_string(host));
-	json_object_object_add(body, "port", json_object_new_int64(port));
-	free(user);
-	free(host);
+	json_object_object_add(body, "host", json_object_new_string(url.host));
+	json_object_object_add(body, "port", json_object_new_int(url.port));
+	ssh_url_free(&url);
 	return (0);
 }
 
@@ -136,16 +108,16 @@ cmd_ssh_add_exec(struct cmd *cmd)
 	struct json_object	*body, *tags, *out = NULL;
 	struct ufo_error	 err;
 	const char		*v, *state = NULL;
-	char			*path, *name, *key;
+	char			*path, *name, *key, why[256];
 	size_t			 i = 0;
 	int			 waited;
 
 	body = json_object_new_object();
-	if (cmd_ssh_parse(cmd->argv[0], body) == -1) {
+	if (cmd_ssh_parse(cmd->argv[0], body, why, sizeof why) == -1) {
 		json_object_put(body);
-		return (cmd_usage(cmd, "invalid host \"%s\" (expected "
-		    "ssh://[USER@]HOST[:PORT], PORT 1 to 65535)",
-		    cmd->argv[0]));
+		return (cmd_usage(cmd, "invalid host \"%s\": %s (expected "
+		    "ssh://[USER@]HOST[:PORT], HOST a name, an address or "
+		    "[IPv6], PORT 1 to 65535)", cmd->argv[0], why));
 	}
 	if ((v = cmd_get(cmd, CMD_OPT_NAME)) != NULL && *v == '\0') {
 		json_object_put(body);
