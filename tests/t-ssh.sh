@@ -217,6 +217,32 @@ check "the rover kept running" kill -0 "$RPID"
 # A rover that is gone when ufod reconnects is started again.
 kill -TERM "$RPID"
 check "the rover is stopped" wait_for 20 gone "$RPID"
+# Another process gets the rover's old pid, as on a busy host whose pids
+# wrap around: where the test can choose the next pid (root, ns_last_pid)
+# a sleep takes it once the rover is reaped, and ufod must not take it for
+# the rover. Other processes may fork first: a few tries, each sleep left
+# to the cleanup (one killed at once could still be the shell forked for
+# it, which would run this test's traps).
+take_pid()
+{
+	[ -w /proc/sys/kernel/ns_last_pid ] || return 1
+	wait_for 30 sh -c "! test -e /proc/$1" || return 1
+	_i=0
+	while [ $_i -lt 20 ] && ! test -e "/proc/$1"; do
+		echo $(($1 - 1)) 2>/dev/null >/proc/sys/kernel/ns_last_pid ||
+		    return 1
+		sleep 600 &
+		track "$!"
+		[ "$!" != "$1" ] || return 0
+		_i=$((_i + 1))
+	done
+	return 1
+}
+if take_pid "$RPID"; then
+	check "another process has the rover's old pid" alive "$RPID"
+else
+	skip "the test could not give the rover's old pid to another process"
+fi
 SESS=$(sshd_sessions | tr '\n' ' ')
 kill -TERM $SESS
 check "ufod notices again" wait_for 30 ssh_not_online
