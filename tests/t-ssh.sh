@@ -86,6 +86,20 @@ start_sshd()
 sshd_config sshd "$PORT" 127.0.0.1 "$RHOME"
 start_sshd sshd || diag "sshd did not start: $(cat "$S/sshd.log")"
 
+# op_on_rover OP ROVER TITLE: a new operation OP for the shell pilot, the
+# only rover online being ROVER, reaches in_review, run by ROVER.
+op_on_rover()
+{
+	ok "an operation \"$3\"" ufo op create -m SSH -t "$3" -a pilot:shell \
+	    "echo $3 > $3.txt"
+	_op=$1
+	op_in_review() { ufo op show "$_op" | grep -q in_review; }
+	check "it reaches in_review" wait_for 60 op_in_review
+	ok "its run" ufo --json run list -o "$1"
+	ok "its run's rover" ufo --json run show "$(jget 0.id "$out")"
+	like "$out" "$2" "the rover \"$3\" was for ran it"
+}
+
 # The id of the newest event.
 newest_event() { jget id "$("$UFO_BIN" --socket "$SOCK" events | tail -n 1)"; }
 # event_values SINCE KIND PATH: PATH of each KIND event after SINCE, on one
@@ -294,14 +308,7 @@ check "the rover is online" wait_for 20 near_online ||
     diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
 check "the rover talks to ufod's TCP listener" wait_for 20 grep -qF \
     "serving http://127.0.0.1:$UPORT" "$RHOME"/.ufo/ssh_*.log
-ok "an operation for the direct rover" ufo op create -m SSH -t "direct" \
-    -a pilot:shell "echo direct > direct.txt"
-op3_is_review() { ufo op show SSH-3 | grep -q in_review; }
-check "it reaches in_review" wait_for 60 op3_is_review
-ok "its run" ufo --json run list -o SSH-3
-RUN=$(jget 0.id "$out")
-ok "its run's rover" ufo --json run show "$RUN"
-like "$out" "$ROVER" "the direct rover ran it"
+op_on_rover SSH-3 "$ROVER" direct
 ok "rover remove --direct" ufo rover remove "$ROVER"
 check "the direct rover stops" wait_for 20 gone "$RPID"
 check "its files are gone too" wait_for 20 sh -c "! test -e $RHOME/.ufo"
@@ -383,14 +390,7 @@ if ns_setup; then
 	is "$(ip netns identify "$NSPID")" "$NS" "the rover runs in the namespace"
 	check "it is online" wait_for 30 ns_online ||
 	    diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
-	ok "an operation for it" ufo op create -m SSH -t "namespaced" \
-	    -a pilot:shell "echo far > far.txt"
-	op4_is_review() { ufo op show SSH-4 | grep -q in_review; }
-	check "it reaches in_review" wait_for 60 op4_is_review
-	ok "its run" ufo --json run list -o SSH-4
-	RUN=$(jget 0.id "$out")
-	ok "its run's rover" ufo --json run show "$RUN"
-	like "$out" "$NSROVER" "the namespace's rover ran it"
+	op_on_rover SSH-4 "$NSROVER" namespaced
 else
 	skip "$NS_WHY" 9
 fi

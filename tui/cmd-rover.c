@@ -198,18 +198,27 @@ cmd_rover_ssh_cell(const char *target, struct json_object *ssh)
 	    e != NULL ? e : ""));
 }
 
+/* A new row of rover list: the name and short id of o. */
+static void
+cmd_rover_list_row(struct output_table *t, struct json_object *o)
+{
+	char	*s;
+
+	output_table_row(t);
+	output_table_cell(t, cmd_rover_or_dash(jsonx_str(o, "name")),
+	    OUTPUT_SGR_CODE);
+	s = cmd_short_id(jsonx_str(o, "id"));
+	output_table_cell(t, s, OUTPUT_SGR_DIM);
+	free(s);
+}
+
 /* A host that serves no rover yet: its connection is all there is. */
 static void
 cmd_rover_list_host(struct output_table *t, struct json_object *h)
 {
 	char	*s, *target;
 
-	output_table_row(t);
-	output_table_cell(t, cmd_rover_or_dash(jsonx_str(h, "name")),
-	    OUTPUT_SGR_CODE);
-	s = cmd_short_id(jsonx_str(h, "id"));
-	output_table_cell(t, s, OUTPUT_SGR_DIM);
-	free(s);
+	cmd_rover_list_row(t, h);
 	output_table_cell(t, "pending", output_status_sgr("pending"));
 	output_table_cell(t, "-", NULL);
 	s = output_tags(h, OUTPUT_TAGS_ALL, ",");
@@ -258,12 +267,7 @@ cmd_rover_list_exec(struct cmd *cmd)
 	for (i = 0; i < n; i++) {
 		r = json_object_array_get_idx(items, i);
 		state = jsonx_str(r, "state");
-		output_table_row(t);
-		output_table_cell(t, cmd_rover_or_dash(jsonx_str(r, "name")),
-		    OUTPUT_SGR_CODE);
-		s = cmd_short_id(jsonx_str(r, "id"));
-		output_table_cell(t, s, OUTPUT_SGR_DIM);
-		free(s);
+		cmd_rover_list_row(t, r);
 		output_table_cell(t, cmd_rover_or_dash(state),
 		    output_status_sgr(state));
 		s = xprintf("%lld/%lld", (long long)jsonx_int(r, "units_busy",

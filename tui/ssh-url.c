@@ -88,8 +88,9 @@ ssh_url_inet6(const char *p, size_t len)
 int
 ssh_url_parse(const char *text, struct ssh_url *url, char *why, size_t size)
 {
-	const char	*p, *end, *at, *h, *hend, *rest;
+	const char	*p, *end, *at, *h, *hend, *rest, *what;
 	size_t		 n;
+	int		 (*valid)(const char *, size_t);
 
 	memset(url, 0, sizeof *url);
 	url->port = 22;
@@ -120,12 +121,9 @@ ssh_url_parse(const char *text, struct ssh_url *url, char *why, size_t size)
 		if ((hend = memchr(h, ']', (size_t)(end - h))) == NULL)
 			return (ssh_url_bad(why, size, "no ']' after the IPv6 "
 			    "address"));
-		if (hend == h)
-			return (ssh_url_bad(why, size, "empty host"));
-		if (ssh_url_inet6(h, (size_t)(hend - h)) == -1)
-			return (ssh_url_bad(why, size, "\"%.*s\" is not an IPv6 "
-			    "address", (int)(hend - h), h));
 		rest = hend + 1;
+		valid = ssh_url_inet6;
+		what = "an IPv6 address";
 	} else {
 		h = p;
 		for (hend = h; hend < end && *hend != ':'; hend++)
@@ -135,12 +133,14 @@ ssh_url_parse(const char *text, struct ssh_url *url, char *why, size_t size)
 		    1)) != NULL)
 			return (ssh_url_bad(why, size, "an IPv6 address goes in "
 			    "brackets, as in ssh://[::1]:22"));
-		if (hend == h)
-			return (ssh_url_bad(why, size, "empty host"));
-		if (ssh_url_name(h, (size_t)(hend - h)) == -1)
-			return (ssh_url_bad(why, size, "\"%.*s\" is not a host "
-			    "name or address", (int)(hend - h), h));
+		valid = ssh_url_name;
+		what = "a host name or address";
 	}
+	if (hend == h)
+		return (ssh_url_bad(why, size, "empty host"));
+	if (valid(h, (size_t)(hend - h)) == -1)
+		return (ssh_url_bad(why, size, "\"%.*s\" is not %s",
+		    (int)(hend - h), h, what));
 	if (rest < end) {
 		if (*rest != ':')
 			return (ssh_url_bad(why, size, "\"%.*s\" after the host",
