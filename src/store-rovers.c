@@ -47,7 +47,8 @@
 	" FROM (SELECT r.*, (SELECT count(*) FROM runs u"		\
 	" WHERE u.rover_id = r.id AND u.finished_at IS NULL) AS busy,"	\
 	" (SELECT json_object('id', h.id, 'target', h.user || '@' ||"	\
-	" h.host || ':' || h.port, 'state', h.state, 'last_error',"	\
+	" CASE WHEN instr(h.host, ':') > 0 THEN '[' || h.host || ']'"	\
+	" ELSE h.host END || ':' || h.port, 'state', h.state, 'last_error',"\
 	" h.last_error, 'direct', h.direct) FROM ssh_hosts h"		\
 	" WHERE h.rover_id = r.id) AS ssh"				\
 	" FROM rovers r"

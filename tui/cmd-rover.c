@@ -216,7 +216,9 @@ cmd_rover_list_row(struct output_table *t, struct json_object *o)
 static void
 cmd_rover_list_host(struct output_table *t, struct json_object *h)
 {
-	char	*s, *target;
+	const char	*host;
+	char		*s, *target;
+	int		 v6;
 
 	cmd_rover_list_row(t, h);
 	output_table_cell(t, "pending", output_status_sgr("pending"));
@@ -226,8 +228,11 @@ cmd_rover_list_host(struct output_table *t, struct json_object *h)
 	free(s);
 	output_table_cell(t, "-", NULL);
 	output_table_cell(t, "never", NULL);
-	target = xprintf("%s@%s:%lld", cmd_rover_or_dash(jsonx_str(h,
-	    "user")), cmd_rover_or_dash(jsonx_str(h, "host")),
+	/* An IPv6 address in brackets, as the rovers' targets have it. */
+	host = cmd_rover_or_dash(jsonx_str(h, "host"));
+	v6 = strchr(host, ':') != NULL;
+	target = xprintf("%s@%s%s%s:%lld", cmd_rover_or_dash(jsonx_str(h,
+	    "user")), v6 ? "[" : "", host, v6 ? "]" : "",
 	    (long long)jsonx_int(h, "port", 22));
 	s = cmd_rover_ssh_cell(target, h);
 	output_table_cell(t, s, NULL);
