@@ -78,13 +78,27 @@ start_sshd()
 {
 	_d=$HOME/$1
 	shift
+	: >"$_d/sshd.log"
 	"$@" "$SSHD" -D -f "$_d/sshd_config" -E "$_d/sshd.log" &
 	SSHD_PID=$!
 	track "$SSHD_PID"
-	wait_for 10 sh -c "grep -q 'listening on' '$_d/sshd.log'"
+	wait_for 10 sh -c "grep -q 'listening on' '$_d/sshd.log' ||
+	    ! kill -0 $SSHD_PID" &&
+	    grep -q 'listening on' "$_d/sshd.log"
 }
-sshd_config sshd "$PORT" 127.0.0.1 "$RHOME"
-start_sshd sshd || diag "sshd did not start: $(cat "$S/sshd.log")"
+# Another process may take the port between free_port and sshd's bind:
+# then another port.
+_try=0
+while :; do
+	sshd_config sshd "$PORT" 127.0.0.1 "$RHOME"
+	start_sshd sshd && break
+	_try=$((_try + 1))
+	if [ $_try -ge 5 ] ||
+	    ! grep -q "Address already in use" "$S/sshd.log"; then
+		bail_out "sshd did not start: $(cat "$S/sshd.log")"
+	fi
+	PORT=$(free_port)
+done
 
 # op_on_rover OP ROVER TITLE: a new operation OP for the shell pilot, the
 # only rover online being ROVER, reaches in_review, run by ROVER.
@@ -456,7 +470,6 @@ check "the board shows the connection reconnecting" board_wait_re \
 check "rover list says why" wait_for 60 later_is \
     "[a-z]+ .*ssh $ME@127\.0\.0\.1:$PORT2 reconnecting: cannot connect to 127\.0\.0\.1 port $PORT2: Connection refused" ||
     diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
-: >"$HOME/sshd-later/sshd.log"
 start_sshd sshd-later || diag "sshd did not start again"
 check "rover list shows it online again" wait_for 60 later_is \
     "online .*ssh $ME@127\.0\.0\.1:$PORT2 online"
