@@ -351,8 +351,8 @@ ssh_auth(struct ssh_conn *c, struct ufo_error *err)
 	else if (!ok) {
 		c->fatal = 1;
 		err_set(err, UFO_EFORBIDDEN, "", "%s@%s:%d refused every key: "
-		    "tried %s (`ufo ssh-key` prints the authorized_keys line of "
-		    "ufod's own key)", h->user, h->host, h->port, tried);
+		    "tried %s (`ufo ssh-key` prints the authorized_keys line "
+		    "of ufod's own key)", h->user, h->host, h->port, tried);
 	}
 	free(tried);
 	return (ok ? 0 : -1);

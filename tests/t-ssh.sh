@@ -135,7 +135,8 @@ check "it shows the key type and SHA256 fingerprint" sh -c \
 is "$(event_values "$EV" ssh_host.updated data.state)" "failed " \
     "an event says it failed, once: no retry"
 ok "rover list" ufo rover list
-like "$out" "unknown .* pending .*ssh $ME@localhost:$PORT failed: the host key" \
+like "$out" \
+    "unknown .* pending .*ssh $ME@localhost:$PORT failed: the host key" \
     "rover list shows the failed host and why"
 
 printf '[localhost]:%s %s\n' "$PORT" "$(cut -d' ' -f1-2 "$S/host2.pub")" \
@@ -401,7 +402,8 @@ if ns_setup; then
 	NSROVER=$out
 	like "$NSROVER" '^rov_' "it prints the rover id"
 	NSPID=$(cat "$RHOME2"/.ufo/ssh_*.pid)
-	is "$(ip netns identify "$NSPID")" "$NS" "the rover runs in the namespace"
+	is "$(ip netns identify "$NSPID")" "$NS" \
+	    "the rover runs in the namespace"
 	check "it is online" wait_for 30 ns_online ||
 	    diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
 	op_on_rover SSH-4 "$NSROVER" namespaced
@@ -423,8 +425,9 @@ LATER_PID=$BG_PID
 later_is() {
 	"$UFO_BIN" --socket "$SOCK" rover list | grep -Eq "^later +[^ ]+ +$1"
 }
+REFUSED2="cannot connect to 127\.0\.0\.1 port $PORT2: Connection refused"
 check "a host whose sshd is not up is retried" wait_for 30 later_is \
-    "pending .*ssh $ME@127\.0\.0\.1:$PORT2 retrying: cannot connect to 127\.0\.0\.1 port $PORT2: Connection refused" ||
+    "pending .*ssh $ME@127\.0\.0\.1:$PORT2 retrying: $REFUSED2" ||
     diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
 is "$(event_values "$EV" ssh_host.updated data.state)" "retrying " \
     "an event says it is retrying"
@@ -468,7 +471,7 @@ kill -TERM $LSESS
 check "the board shows the connection reconnecting" board_wait_re \
     "later +reconnecting"
 check "rover list says why" wait_for 60 later_is \
-    "[a-z]+ .*ssh $ME@127\.0\.0\.1:$PORT2 reconnecting: cannot connect to 127\.0\.0\.1 port $PORT2: Connection refused" ||
+    "[a-z]+ .*ssh $ME@127\.0\.0\.1:$PORT2 reconnecting: $REFUSED2" ||
     diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
 start_sshd sshd-later || diag "sshd did not start again"
 check "rover list shows it online again" wait_for 60 later_is \
@@ -503,8 +506,9 @@ fi
 background "$T/never" ufo rover add "ssh://$ME@$TARGET4:$PORT4" --name never
 NEVER_PID=$BG_PID
 never_retrying() {
-	"$UFO_BIN" --socket "$SOCK" rover list | grep -Fq \
-	    "ssh $ME@$TARGET4:$PORT4 retrying: cannot connect to $ADDR4 port $PORT4: Connection refused"
+	"$UFO_BIN" --socket "$SOCK" rover list | grep -Fq "ssh \
+$ME@$TARGET4:$PORT4 retrying: cannot connect to $ADDR4 port $PORT4: \
+Connection refused"
 }
 check "another host not up is retried" wait_for 30 never_retrying ||
     diag "$("$UFO_BIN" --socket "$SOCK" rover list)"
