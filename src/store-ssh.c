@@ -156,17 +156,8 @@ int
 store_ssh_host_list(struct store *s, const struct store_actor *a,
     struct json_object **out, struct ufo_error *err)
 {
-	struct json_object	*items;
-	int			 r;
-
-	*out = NULL;
-	s = store_read(s);
-	r = store_get_list(s, err, &items, STORE_SSH_SELECT
-	    " WHERE fleet_id = ? ORDER BY seq", "s", a->fleet);
-	store_read_end(s);
-	if (r == 0)
-		*out = store_list_wrap(items, NULL);
-	return (r);
+	return (store_list_fleet(s, a->fleet, STORE_SSH_SELECT
+	    " WHERE fleet_id = ? ORDER BY seq", out, err));
 }
 
 int
