@@ -322,11 +322,13 @@ store_credential_list(struct store *s, const struct store_actor *a,
 
 static int
 store_credential_remove_tx(struct store *s, const struct store_actor *a,
-    const char *name, struct json_object **out, struct ufo_error *err)
+    const char *name, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	char	 id[STORE_ID_SIZE];
 	int	 r;
 
+	(void)in;
 	if (store_cred_admin(a, "remove", err) != 0)
 		return (-1);
 	if ((r = store_get_text(s, err, id, sizeof id, "SELECT id"
@@ -347,19 +349,8 @@ int
 store_credential_remove(struct store *s, const struct store_actor *a,
     const char *name, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_credential_remove_tx(s, a, name, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, name, NULL, out, store_credential_remove_tx,
+	    err));
 }
 
 /*

@@ -71,7 +71,7 @@ store_fleet_seed(struct store *s, const struct store_actor *a,
 	in = json_object_new_object();
 	json_object_object_add(in, "key", json_object_new_string("UFO"));
 	json_object_object_add(in, "name", json_object_new_string("UFO"));
-	rc = store_mission_insert(s, a, in, &out, err);
+	rc = store_mission_insert(s, a, NULL, in, &out, err);
 	json_object_put(in);
 	json_object_put(out);
 	for (i = 0; rc == 0 && i < sizeof pilots / sizeof pilots[0]; i++) {
@@ -81,7 +81,7 @@ store_fleet_seed(struct store *s, const struct store_actor *a,
 		json_object_object_add(in, "kind",
 		    json_object_new_string(pilots[i]));
 		out = NULL;
-		rc = store_pilot_insert(s, a, in, &out, err);
+		rc = store_pilot_insert(s, a, NULL, in, &out, err);
 		json_object_put(in);
 		json_object_put(out);
 	}
@@ -621,7 +621,8 @@ store_crew_add_member(struct store *s, const char *crew, int *idx,
 
 static int
 store_crew_insert(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	static const char *const keys[] = { "name", "captain", "members",
 	    NULL };
@@ -633,6 +634,9 @@ store_crew_insert(struct store *s, const struct store_actor *a,
 	size_t			 i;
 	int			 r, idx = 0;
 
+	(void)ref;
+	if (store_need_role(a, ROLE_ADMIN, "making a crew", err) != 0)
+		return (-1);
 	if (store_body(in, keys, err) != 0 ||
 	    jsonx_get_string(in, "name", &name, JSONX_REQUIRED, err) == -1 ||
 	    jsonx_get_string(in, "captain", &captain, JSONX_OPTIONAL,
@@ -683,21 +687,7 @@ int
 store_crew_create(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	if (store_need_role(a, ROLE_ADMIN, "making a crew", err) != 0)
-		return (-1);
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_crew_insert(s, a, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, NULL, in, out, store_crew_insert, err));
 }
 
 int

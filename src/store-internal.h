@@ -290,8 +290,9 @@ int		 store_token_issue(struct store *, const char *, const char *,
 int		 store_mission_resolve(struct store *, const char *,
 		     const char *, char *, struct ufo_error *);
 int		 store_mission_insert(struct store *,
-		     const struct store_actor *, struct json_object *,
-		     struct json_object **, struct ufo_error *);
+		     const struct store_actor *, const char *,
+		     struct json_object *, struct json_object **,
+		     struct ufo_error *);
 
 /* store-operations.c */
 int		 store_op_resolve(struct store *, const char *, const char *,
@@ -366,7 +367,7 @@ int		 store_signal_fleet(struct store *, const char *, const char *,
 
 /* store-pilots.c: pilots and labels. */
 int		 store_pilot_insert(struct store *, const struct store_actor *,
-		     struct json_object *, struct json_object **,
+		     const char *, struct json_object *, struct json_object **,
 		     struct ufo_error *);
 int		 store_label_check_name(const char *, const char *,
 		     struct ufo_error *);

@@ -75,7 +75,8 @@ store_mission_opt(struct json_object *in, const char *field, const char **v,
 
 int
 store_mission_insert(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	static const char *const keys[] = { "key", "name", "repo", "branch",
 	    NULL };
@@ -84,6 +85,7 @@ store_mission_insert(struct store *s, const struct store_actor *a,
 	int64_t		 n;
 	int		 set;
 
+	(void)ref;
 	*out = NULL;
 	if (store_body(in, keys, err) != 0 ||
 	    jsonx_get_string(in, "key", &kin, JSONX_REQUIRED, err) == -1 ||
@@ -123,19 +125,7 @@ int
 store_mission_create(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_mission_insert(s, a, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, NULL, in, out, store_mission_insert, err));
 }
 
 int
@@ -222,17 +212,5 @@ store_mission_update(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
     struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_mission_patch(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, in, out, store_mission_patch, err));
 }

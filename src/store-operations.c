@@ -1081,19 +1081,7 @@ store_op_update(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
     struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_op_patch(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, in, out, store_op_patch, err));
 }
 
 /* Move. */
@@ -1252,19 +1240,7 @@ int
 store_op_move(struct store *s, const struct store_actor *a, const char *ref,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_op_move_tx(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, in, out, store_op_move_tx, err));
 }
 
 /* Archive. */
@@ -1349,19 +1325,7 @@ store_op_labels(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
     struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_op_labels_tx(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, in, out, store_op_labels_tx, err));
 }
 
 /* Relations. */
@@ -1419,19 +1383,7 @@ store_relation_create(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
     struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_relation_insert(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, in, out, store_relation_insert, err));
 }
 
 static int

@@ -157,12 +157,16 @@ store_pilot_taken(struct store *s, const char *fleet, const char *name,
 
 int
 store_pilot_insert(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	struct store_pilot_fields	 f;
 	char				 id[STORE_ID_SIZE];
 
+	(void)ref;
 	*out = NULL;
+	if (store_need_role(a, ROLE_ADMIN, "making a pilot", err) != 0)
+		return (-1);
 	if (store_pilot_read(in, 1, &f, err) != 0 ||
 	    store_pilot_taken(s, a->fleet, f.name, NULL, err) != 0)
 		return (-1);
@@ -187,21 +191,7 @@ int
 store_pilot_create(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	if (store_need_role(a, ROLE_ADMIN, "making a pilot", err) != 0)
-		return (-1);
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_pilot_insert(s, a, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, NULL, in, out, store_pilot_insert, err));
 }
 
 int
@@ -251,6 +241,8 @@ store_pilot_patch(struct store *s, const struct store_actor *a,
 	char				 id[STORE_ID_SIZE];
 	int				 r;
 
+	if (store_need_role(a, ROLE_ADMIN, "changing a pilot", err) != 0)
+		return (-1);
 	if ((r = store_pilot_resolve(s, a->fleet, ref, id, err)) == -1)
 		return (-1);
 	if (r == 0)
@@ -286,21 +278,7 @@ store_pilot_update(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
     struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	if (store_need_role(a, ROLE_ADMIN, "changing a pilot", err) != 0)
-		return (-1);
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_pilot_patch(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, in, out, store_pilot_patch, err));
 }
 
 /* Labels. */
@@ -356,13 +334,15 @@ store_label_ensure(struct store *s, const struct store_actor *a,
 
 static int
 store_label_create_tx(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	static const char *const keys[] = { "name", "color", NULL };
 	const char	*name, *color = NULL;
 	char		 id[STORE_ID_SIZE];
 	int		 r;
 
+	(void)ref;
 	if (store_body(in, keys, err) != 0 ||
 	    jsonx_get_string(in, "name", &name, JSONX_REQUIRED, err) == -1 ||
 	    jsonx_get_string(in, "color", &color, JSONX_OPTIONAL, err) == -1 ||
@@ -388,19 +368,7 @@ int
 store_label_create(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_label_create_tx(s, a, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, NULL, in, out, store_label_create_tx, err));
 }
 
 int

@@ -85,10 +85,12 @@ store_signal_list(struct store *s, const struct store_actor *a, int unread,
 
 static int
 store_signal_read_tx(struct store *s, const struct store_actor *a,
-    const char *id, struct json_object **out, struct ufo_error *err)
+    const char *id, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	int	 r;
 
+	(void)in;
 	/* Reading twice keeps the first time and announces nothing new. */
 	if ((r = store_exec(s, err, "UPDATE signals SET read_at = ?"
 	    " WHERE id = ? AND fleet_id = ? AND user_id = ?"
@@ -112,17 +114,5 @@ int
 store_signal_read(struct store *s, const struct store_actor *a,
     const char *id, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_signal_read_tx(s, a, id, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, id, NULL, out, store_signal_read_tx, err));
 }

@@ -45,9 +45,10 @@ store_ssh_write(struct store *s, struct ufo_error *err, const char *sql,
 	return (rc);
 }
 
-int
-store_ssh_host_create(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+static int
+store_ssh_host_insert(struct store *s, const struct store_actor *a,
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	static const char *const keys[] = { "name", "user", "host", "port",
 	    "identity", "direct", "tags", "accept_new", NULL };
@@ -57,7 +58,7 @@ store_ssh_host_create(struct store *s, const struct store_actor *a,
 	int64_t			 port = 22;
 	int			 accept = 0, rc = -1;
 
-	*out = NULL;
+	(void)ref;
 	if (a->role < ROLE_ADMIN)
 		return (err_set(err, UFO_EFORBIDDEN, "", "only an admin or "
 		    "owner may add a rover host"));
@@ -86,9 +87,6 @@ store_ssh_host_create(struct store *s, const struct store_actor *a,
 		return (-1);
 
 	store_new_id(id, "ssh");
-	store_lock(s);
-	if (store_begin(s, err) != 0)
-		goto out;
 	/* A host that never came up may be added again under its name. */
 	if (store_exec(s, err, "DELETE FROM ssh_hosts WHERE fleet_id = ? AND"
 	    " name = ? AND rover_id IS NULL AND state = 'failed'", "ss",
@@ -120,14 +118,15 @@ store_ssh_host_create(struct store *s, const struct store_actor *a,
 		goto out;
 	rc = 0;
 out:
-	rc = store_end(s, rc, err);
-	store_unlock(s);
 	free(norm);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
 	return (rc);
+}
+
+int
+store_ssh_host_create(struct store *s, const struct store_actor *a,
+    struct json_object *in, struct json_object **out, struct ufo_error *err)
+{
+	return (store_write(s, a, NULL, in, out, store_ssh_host_insert, err));
 }
 
 int

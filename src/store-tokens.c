@@ -94,13 +94,15 @@ store_token_issue(struct store *s, const char *fleet, const char *user,
 
 static int
 store_token_insert(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	static const char *const keys[] = { "name", "expires_in", NULL };
 	const char	*name = "token";
 	int64_t		 expires_in = 0;
 	int		 r;
 
+	(void)ref;
 	if (in != NULL && store_body(in, keys, err) != 0)
 		return (-1);
 	if (jsonx_get_string(in, "name", &name, JSONX_OPTIONAL, err) == -1 ||
@@ -121,19 +123,7 @@ int
 store_token_create(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_token_insert(s, a, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, NULL, in, out, store_token_insert, err));
 }
 
 int
@@ -156,11 +146,13 @@ store_token_list(struct store *s, const struct store_actor *a,
 
 static int
 store_token_revoke_tx(struct store *s, const struct store_actor *a,
-    const char *ref, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	char	 hash[STORE_TOKEN_HASH * 2 + 1], id[STORE_ID_SIZE];
 	int	 r, n;
 
+	(void)in;
 	/* A full token is looked up by hash and never echoed back. */
 	if (strncmp(ref, STORE_TOKEN_PREFIX, strlen(STORE_TOKEN_PREFIX)) == 0) {
 		store_token_hash(ref, hash, sizeof hash);
@@ -198,19 +190,7 @@ int
 store_token_revoke(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_token_revoke_tx(s, a, ref, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, NULL, out, store_token_revoke_tx, err));
 }
 
 static int

@@ -97,18 +97,22 @@ store_user_hash(struct store *s, const char *email, char *id, char *hash,
 	return (1);
 }
 
+/* Sets a's password to hash, made outside the write lock. */
 static int
-store_password_write(struct store *s, const char *user, const char *hash,
-    struct json_object **out, struct ufo_error *err)
+store_password_write(struct store *s, const struct store_actor *a,
+    const char *hash, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
+	(void)in;
 	if (store_exec(s, err,
 	    "UPDATE users SET password_hash = ? WHERE id = ?", "ss", hash,
-	    user) != 1)
+	    a->user) != 1)
 		return (err_set(err, UFO_ENOTFOUND, "", "user %s not found",
-		    user));
+		    a->user));
 	if (store_get_json(s, err, out,
 	    "SELECT id, email, name, password_hash IS NOT NULL"
-	    " AS \"password:bool\" FROM users WHERE id = ?", "s", user) != 1)
+	    " AS \"password:bool\" FROM users WHERE id = ?", "s",
+	    a->user) != 1)
 		return (-1);
 	return (0);
 }
@@ -161,36 +165,31 @@ store_password_set(struct store *s, const struct store_actor *a,
 	if (rc != 0 || store_password_hash(pw, hash, err) != 0)
 		return (-1);
 
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_password_write(s, a->user, hash, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
+	rc = store_write(s, a, hash, NULL, out, store_password_write, err);
 	sodium_memzero(hash, sizeof hash);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
 	return (rc);
 }
 
+/* A token named name for the user a, in the first fleet they joined. */
 static int
-store_login_tx(struct store *s, const char *user, const char *name,
-    struct json_object **out, struct ufo_error *err)
+store_login_tx(struct store *s, const struct store_actor *a,
+    const char *name, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	char	 fleet[STORE_ID_SIZE];
 	int	 r;
 
+	(void)in;
 	/* The fleet the user joined first; Ufo-Fleet selects the others. */
 	r = store_get_text(s, err, fleet, sizeof fleet,
 	    "SELECT fleet_id FROM members WHERE user_id = ?"
-	    " ORDER BY created_at, fleet_id LIMIT 1", "s", user);
+	    " ORDER BY created_at, fleet_id LIMIT 1", "s", a->user);
 	if (r == -1)
 		return (-1);
 	if (r == 0)
 		return (err_set(err, UFO_EFORBIDDEN, "", "you are a member of "
 		    "no fleet"));
-	if (store_token_issue(s, fleet, user, name, 0, out, err) != 0)
+	if (store_token_issue(s, fleet, a->user, name, 0, out, err) != 0)
 		return (-1);
 	json_object_object_add(*out, "fleet", json_object_new_string(fleet));
 	return (0);
@@ -202,9 +201,10 @@ store_login(struct store *s, struct json_object *in, struct json_object **out,
 {
 	static const char *const keys[] = { "email", "password", "name",
 	    NULL };
-	const char	*email, *pw, *name = "login";
-	char		 id[STORE_ID_SIZE], hash[STORE_PWHASH_SIZE];
-	int		 rc;
+	struct store_actor	 who;
+	const char		*email, *pw, *name = "login";
+	char			 hash[STORE_PWHASH_SIZE];
+	int			 rc;
 
 	*out = NULL;
 	if (store_body(in, keys, err) != 0 ||
@@ -215,20 +215,12 @@ store_login(struct store *s, struct json_object *in, struct json_object **out,
 	if (store_blank(name))
 		return (err_set(err, UFO_EINVAL, "name", "name: must not be "
 		    "blank"));
-	if ((rc = store_user_hash(s, email, id, hash, err)) == -1)
+	memset(&who, 0, sizeof who);
+	if ((rc = store_user_hash(s, email, who.user, hash, err)) == -1)
 		return (-1);
 	/* Unknown or not: the same work and the same answer. */
 	if (store_password_verify(hash, pw) != 0 || rc == 0)
 		return (err_set(err, UFO_EUNAUTH, "", STORE_LOGIN_FAILED));
 
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_login_tx(s, id, name, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, &who, name, NULL, out, store_login_tx, err));
 }
