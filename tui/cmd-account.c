@@ -144,55 +144,6 @@ cmd_account_forget(char *s)
 	free(s);
 }
 
-/*
- * Posts body (email and password filled in) to path and keeps the token
- * of the answer for url; what to say on success follows in verb.
- */
-static enum cmd_retval
-cmd_account_token(struct cmd *cmd, const char *path, struct json_object *body,
-    const char *verb)
-{
-	struct json_object	*answer = NULL, *v;
-	struct ufo_error	 err;
-	const char		*url = cmd->argv[0], *email, *token;
-	char			*file;
-	int			 rc;
-
-	email = jsonx_str(body, "email");
-	rc = client_request(cmd->client, "POST", path, body, &answer, &err);
-	/* The body holds the password: wipe it before anything else. */
-	if (json_object_object_get_ex(body, "password", &v))
-		explicit_bzero((char *)json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-	if (rc == -1)
-		return (cmd_fail(&err));
-	if ((token = jsonx_str(answer, "token")) == NULL) {
-		json_object_put(answer);
-		cmd_error("the answer of %s holds no token", url);
-		return (CMD_RETURN_ERROR);
-	}
-	if (tokenfile_put(url, token, &err) == -1) {
-		json_object_put(answer);
-		return (cmd_fail(&err));
-	}
-	explicit_bzero((char *)token, strlen(token));
-	json_object_object_del(answer, "token");
-	file = conf_default_tokens();
-	if (cmd->json) {
-		json_object_object_add(answer, "server",
-		    json_object_new_string(url));
-		json_object_object_add(answer, "file",
-		    json_object_new_string(file));
-		output_json(answer);
-	} else
-		printf("%s %s as %s; token %s kept in %s\n", verb, url, email,
-		    jsonx_str(answer, "id") != NULL ? jsonx_str(answer, "id") :
-		    "?", file);
-	free(file);
-	json_object_put(answer);
-	return (CMD_RETURN_NORMAL);
-}
-
 /* The email of --email, else asked for. */
 static char *
 cmd_account_email(struct cmd *cmd, struct ufo_error *err)
@@ -204,59 +155,85 @@ cmd_account_email(struct cmd *cmd, struct ufo_error *err)
 	return (cmd_account_ask("Email", 0, err));
 }
 
+/*
+ * Asks for the email and password, adds them to body (which it frees),
+ * posts it to path and keeps the token of the answer for the URL; what to
+ * say on success follows in verb.
+ */
 static enum cmd_retval
-cmd_login_exec(struct cmd *cmd)
+cmd_account_token(struct cmd *cmd, const char *path, struct json_object *body,
+    const char *verb)
 {
-	struct json_object	*body;
+	struct json_object	*answer = NULL;
 	struct ufo_error	 err;
-	enum cmd_retval		 retval;
-	char			*email, *pw;
+	const char		*url = cmd->argv[0], *token;
+	char			*email, *pw = NULL, *file;
+	enum cmd_retval		 retval = CMD_RETURN_ERROR;
+	int			 rc;
 
-	if ((email = cmd_account_email(cmd, &err)) == NULL)
-		return (cmd_fail(&err));
-	if ((pw = cmd_account_ask("Password", 1, &err)) == NULL) {
+	if ((email = cmd_account_email(cmd, &err)) == NULL ||
+	    (pw = cmd_account_ask("Password", 1, &err)) == NULL) {
+		json_object_put(body);
 		free(email);
 		return (cmd_fail(&err));
 	}
-	body = json_object_new_object();
 	json_object_object_add(body, "email", json_object_new_string(email));
 	json_object_object_add(body, "password", json_object_new_string(pw));
 	cmd_account_forget(pw);
-	retval = cmd_account_token(cmd, "/login", body, "logged in to");
+	rc = client_request(cmd->client, "POST", path, body, &answer, &err);
+	/* The body holds the password: wipe it before anything else. */
+	pw = (char *)jsonx_str(body, "password");
+	explicit_bzero(pw, strlen(pw));
 	json_object_put(body);
+	if (rc == -1)
+		retval = cmd_fail(&err);
+	else if ((token = jsonx_str(answer, "token")) == NULL)
+		cmd_error("the answer of %s holds no token", url);
+	else if (tokenfile_put(url, token, &err) == -1)
+		retval = cmd_fail(&err);
+	else {
+		explicit_bzero((char *)token, strlen(token));
+		json_object_object_del(answer, "token");
+		file = conf_default_tokens();
+		if (cmd->json) {
+			json_object_object_add(answer, "server",
+			    json_object_new_string(url));
+			json_object_object_add(answer, "file",
+			    json_object_new_string(file));
+			output_json(answer);
+		} else
+			printf("%s %s as %s; token %s kept in %s\n", verb, url,
+			    email, jsonx_str(answer, "id") != NULL ?
+			    jsonx_str(answer, "id") : "?", file);
+		free(file);
+		retval = CMD_RETURN_NORMAL;
+	}
+	json_object_put(answer);
 	free(email);
 	return (retval);
+}
+
+static enum cmd_retval
+cmd_login_exec(struct cmd *cmd)
+{
+	return (cmd_account_token(cmd, "/login", json_object_new_object(),
+	    "logged in to"));
 }
 
 static enum cmd_retval
 cmd_join_exec(struct cmd *cmd)
 {
 	struct json_object	*body;
-	struct ufo_error	 err;
-	enum cmd_retval		 retval;
 	const char		*name;
-	char			*email, *pw;
 
-	if ((email = cmd_account_email(cmd, &err)) == NULL)
-		return (cmd_fail(&err));
-	if ((pw = cmd_account_ask("Password", 1, &err)) == NULL) {
-		free(email);
-		return (cmd_fail(&err));
-	}
 	body = json_object_new_object();
 	json_object_object_add(body, "code",
 	    json_object_new_string(cmd->argv[1]));
-	json_object_object_add(body, "email", json_object_new_string(email));
-	json_object_object_add(body, "password", json_object_new_string(pw));
 	if ((name = cmd_get(cmd, CMD_OPT_NAME)) != NULL)
 		json_object_object_add(body, "name",
 		    json_object_new_string(name));
-	cmd_account_forget(pw);
-	retval = cmd_account_token(cmd, "/invitations/accept", body,
-	    "joined");
-	json_object_put(body);
-	free(email);
-	return (retval);
+	return (cmd_account_token(cmd, "/invitations/accept", body,
+	    "joined"));
 }
 
 static enum cmd_retval
