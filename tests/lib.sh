@@ -626,6 +626,18 @@ free_port()
 	return 1
 }
 
+# start_ufod_tcp: start_ufod listening on TCP as well, on a free $PORT
+# ($URL its base), and a test that it answers there; bails out otherwise.
+start_ufod_tcp()
+{
+	PORT=$(free_port) || bail_out "no free TCP port"
+	URL=http://127.0.0.1:$PORT
+	printf 'listen = 127.0.0.1:%s\n' "$PORT" >"$CONF"
+	start_ufod || bail_out "ufod did not start"
+	check "ufod listens on TCP" wait_for 10 curl -sf --max-time 2 \
+	    "$URL/api/v1/health"
+}
+
 # --- TLS --------------------------------------------------------------------
 #
 #   tls_ca [CA]                  a private CA: $PKI/CA.pem and CA.key

@@ -16,11 +16,7 @@ ROUTES_BIN=${ROUTES_BIN:-$top_builddir/tests/routes}
 [ -x "$ROUTES_BIN" ] || bail_out "no $ROUTES_BIN (run make check)"
 "$ROUTES_BIN" >"$T/routes" || bail_out "tests/routes failed"
 
-PORT=$(free_port) || bail_out "no free TCP port"
-printf 'listen = 127.0.0.1:%s\n' "$PORT" >"$CONF"
-start_ufod || bail_out "ufod did not start"
-check "ufod listens on TCP" wait_for 10 curl -sf --max-time 2 \
-    "http://127.0.0.1:$PORT/api/v1/health"
+start_ufod_tcp
 
 # --- The cast: owner, admin and member of fleet A (the default), and the
 # owner of fleet B, who is in no way part of A -------------------------------

@@ -10,12 +10,7 @@ lib_need_binaries
 : "${UFO_ROVER_BIN:=$top_builddir/rover/ufo-rover}"
 [ -x "$UFO_ROVER_BIN" ] || bail_out "no ufo-rover at $UFO_ROVER_BIN"
 
-PORT=$(free_port) || bail_out "no free TCP port"
-URL=http://127.0.0.1:$PORT
-printf 'listen = 127.0.0.1:%s\n' "$PORT" >"$CONF"
-start_ufod || bail_out "ufod did not start"
-check "ufod listens on TCP" wait_for 10 curl -sf --max-time 2 \
-    "$URL/api/v1/health"
+start_ufod_tcp
 
 # code USES [EXPIRES_IN]: a new enrollment code in $code, its id in $code_id.
 code()

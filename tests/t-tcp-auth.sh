@@ -5,12 +5,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 lib_need_binaries
 
-PORT=$(free_port) || bail_out "no free TCP port"
-URL=http://127.0.0.1:$PORT
-printf 'listen = 127.0.0.1:%s\n' "$PORT" >"$CONF"
-start_ufod || bail_out "ufod did not start"
-check "ufod listens on TCP" wait_for 10 curl -sf --max-time 2 \
-    "$URL/api/v1/health"
+start_ufod_tcp
 
 API_URL=$URL
 

@@ -21,6 +21,7 @@
 #include "jsonx.h"
 #include "protocol.h"
 #include "store.h"
+#include "store-test.h"
 #include "tap.h"
 
 /* One fresh database per group of tests. */
@@ -51,25 +52,6 @@ append(char *buf, const char *s, size_t size)
 
 	if (len < size)
 		snprintf(buf + len, size - len, "%s", s);
-}
-
-static struct json_object *
-mk(const char *fmt, ...)
-{
-	struct json_object	*o;
-	va_list			 ap;
-	char			*text;
-
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) == -1)
-		exit(2);
-	va_end(ap);
-	if ((o = json_tokener_parse(text)) == NULL) {
-		fprintf(stderr, "bad test JSON: %s\n", text);
-		exit(2);
-	}
-	free(text);
-	return (o);
 }
 
 /* An answer's JSON text as an object (NULL stays NULL); frees the text. */
@@ -116,18 +98,6 @@ is_null_at(struct json_object *obj, const char *key)
 
 	return (obj != NULL && json_object_object_get_ex(obj, key, &v) &&
 	    v == NULL);
-}
-
-static int
-err_is(const struct ufo_error *err, enum ufo_err code, const char *text)
-{
-	if (err->code != code || (text != NULL &&
-	    strstr(err->message, text) == NULL)) {
-		printf("#   error %s: %s\n", err_name(err->code),
-		    err->message);
-		return (0);
-	}
-	return (1);
 }
 
 static size_t

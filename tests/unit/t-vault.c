@@ -6,8 +6,6 @@
  * the rover that claimed the run and no one else, a run naming a missing
  * credential failing at its claim, and rotation.
  */
-#define _GNU_SOURCE		/* memmem */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,7 @@
 #include "jsonx.h"
 #include "protocol.h"
 #include "store.h"
+#include "store-test.h"
 #include "tap.h"
 
 #define SECRET	"sk-unit-SECRET-value-9137"
@@ -27,37 +26,6 @@
 static char		 dir[64], path[128];
 static struct store	*s;
 static struct store_actor owner;
-
-static struct json_object *
-mk(const char *fmt, ...)
-{
-	struct json_object	*o;
-	va_list			 ap;
-	char			*text;
-
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) == -1)
-		exit(2);
-	va_end(ap);
-	if ((o = json_tokener_parse(text)) == NULL) {
-		fprintf(stderr, "bad test JSON: %s\n", text);
-		exit(2);
-	}
-	free(text);
-	return (o);
-}
-
-static int
-err_is(const struct ufo_error *err, enum ufo_err code, const char *text)
-{
-	if (err->code != code || (text != NULL &&
-	    strstr(err->message, text) == NULL)) {
-		printf("#   error %s: %s\n", err_name(err->code),
-		    err->message);
-		return (0);
-	}
-	return (1);
-}
 
 /* store_credential_set as a: 0 made, 1 replaced, -1 failed (err). */
 static int
