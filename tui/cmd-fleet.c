@@ -177,17 +177,12 @@ cmd_fleet_table(struct cmd *cmd, const char *path,
 	const char		*headers[8], *v;
 	struct json_object	*items, *item;
 	struct output_table	*t;
-	struct ufo_error	 err;
+	enum cmd_retval		 retval;
 	char			 when[17];
 	size_t			 i, j, n, ncols = 0;
 
-	if (client_list(cmd->client, path, 1, &items, &err) == -1)
-		return (cmd_fail(&err));
-	if (cmd->json) {
-		output_json(items);
-		json_object_put(items);
-		return (CMD_RETURN_NORMAL);
-	}
+	if ((items = cmd_list_items(cmd, path, &retval)) == NULL)
+		return (retval);
 	while (cols[ncols].header != NULL && ncols < 8) {
 		headers[ncols] = cols[ncols].header;
 		ncols++;

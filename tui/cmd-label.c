@@ -42,16 +42,11 @@ cmd_label_list_exec(struct cmd *cmd)
 	static const char *const headers[] = { "NAME", "COLOR" };
 	struct json_object	*items, *l;
 	struct output_table	*t;
-	struct ufo_error	 err;
+	enum cmd_retval		 retval;
 	size_t			 i, n;
 
-	if (client_list(cmd->client, "/labels", 1, &items, &err) == -1)
-		return (cmd_fail(&err));
-	if (cmd->json) {
-		output_json(items);
-		json_object_put(items);
-		return (CMD_RETURN_NORMAL);
-	}
+	if ((items = cmd_list_items(cmd, "/labels", &retval)) == NULL)
+		return (retval);
 	t = output_table_create(2, headers);
 	n = json_object_array_length(items);
 	for (i = 0; i < n; i++) {

@@ -127,17 +127,12 @@ cmd_mission_list_exec(struct cmd *cmd)
 	};
 	struct json_object	*items, *m;
 	struct output_table	*t;
-	struct ufo_error	 err;
+	enum cmd_retval		 retval;
 	char			*next;
 	size_t			 i, n;
 
-	if (client_list(cmd->client, "/missions", 1, &items, &err) == -1)
-		return (cmd_fail(&err));
-	if (cmd->json) {
-		output_json(items);
-		json_object_put(items);
-		return (CMD_RETURN_NORMAL);
-	}
+	if ((items = cmd_list_items(cmd, "/missions", &retval)) == NULL)
+		return (retval);
 	t = output_table_create(5, headers);
 	output_table_flex(t, 1);
 	n = json_object_array_length(items);

@@ -253,17 +253,12 @@ cmd_pilot_list_exec(struct cmd *cmd)
 	};
 	struct json_object	*items, *p;
 	struct output_table	*t;
-	struct ufo_error	 err;
+	enum cmd_retval		 retval;
 	char			*turns, *timeout;
 	size_t			 i, n;
 
-	if (client_list(cmd->client, "/pilots", 1, &items, &err) == -1)
-		return (cmd_fail(&err));
-	if (cmd->json) {
-		output_json(items);
-		json_object_put(items);
-		return (CMD_RETURN_NORMAL);
-	}
+	if ((items = cmd_list_items(cmd, "/pilots", &retval)) == NULL)
+		return (retval);
 	t = output_table_create(5, headers);
 	n = json_object_array_length(items);
 	for (i = 0; i < n; i++) {

@@ -251,17 +251,13 @@ cmd_rover_list_exec(struct cmd *cmd)
 	struct json_object	*items, *r;
 	struct output_table	*t;
 	struct ufo_error	 err;
+	enum cmd_retval		 retval;
 	const char		*state;
 	char			*s;
 	size_t			 i, n;
 
-	if (client_list(cmd->client, "/rovers", 1, &items, &err) == -1)
-		return (cmd_fail(&err));
-	if (cmd->json) {
-		output_json(items);
-		json_object_put(items);
-		return (CMD_RETURN_NORMAL);
-	}
+	if ((items = cmd_list_items(cmd, "/rovers", &retval)) == NULL)
+		return (retval);
 	if (client_list(cmd->client, "/ssh-hosts", 1, &hosts, &err) == -1) {
 		json_object_put(items);
 		return (cmd_fail(&err));

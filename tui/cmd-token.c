@@ -114,20 +114,15 @@ cmd_token_list_exec(struct cmd *cmd)
 	};
 	struct json_object	*items, *tok;
 	struct output_table	*t;
-	struct ufo_error	 err;
 	const char		*state;
 	char			*created, *expires, *used, now[32];
 	struct tm		 tm;
+	enum cmd_retval		 retval;
 	time_t			 clock;
 	size_t			 i, n;
 
-	if (client_list(cmd->client, "/tokens", 1, &items, &err) == -1)
-		return (cmd_fail(&err));
-	if (cmd->json) {
-		output_json(items);
-		json_object_put(items);
-		return (CMD_RETURN_NORMAL);
-	}
+	if ((items = cmd_list_items(cmd, "/tokens", &retval)) == NULL)
+		return (retval);
 	clock = time(NULL);
 	if (gmtime_r(&clock, &tm) == NULL ||
 	    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S.000Z", &tm) == 0)

@@ -264,6 +264,26 @@ cmd_print_field(const struct cmd *cmd, struct json_object *answer,
 	return (0);
 }
 
+struct json_object *
+cmd_list_items(const struct cmd *cmd, const char *path,
+    enum cmd_retval *retval)
+{
+	struct json_object	*items;
+	struct ufo_error	 err;
+
+	*retval = CMD_RETURN_NORMAL;
+	if (client_list(cmd->client, path, 1, &items, &err) == -1) {
+		*retval = cmd_fail(&err);
+		return (NULL);
+	}
+	if (cmd->json) {
+		output_json(items);
+		json_object_put(items);
+		return (NULL);
+	}
+	return (items);
+}
+
 /* A priority by number (0-4) or name (none, urgent, high, medium, low). */
 int
 cmd_priority_parse(const char *s, int64_t *out)

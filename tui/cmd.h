@@ -194,6 +194,12 @@ enum cmd_retval	 cmd_fail(const struct ufo_error *);
  */
 int		 cmd_print_field(const struct cmd *, struct json_object *,
 		     const char *);
+/*
+ * The items of a listing to show as a table; NULL when the command is
+ * done (the error said, or the items printed for --json), with *retval.
+ */
+struct json_object *cmd_list_items(const struct cmd *, const char *,
+		     enum cmd_retval *);
 
 /* tui/cmd.c: values of options. */
 int		 cmd_priority_parse(const char *, int64_t *);
