@@ -35,7 +35,9 @@
 	" r.needs_input AS \"needs_input:bool\", r.retry_of,"		\
 	" r.queued_at, r.claimed_at, r.started_at, r.finished_at,"	\
 	" r.lease_expires_at, r.not_before,"				\
-	" r.cancel_requested AS \"cancel_requested:bool\", r.messages"	\
+	" r.cancel_requested AS \"cancel_requested:bool\","		\
+	" (SELECT coalesce(max(n), 0) FROM run_messages"		\
+	" WHERE run = r.seq) AS messages"				\
 	" FROM runs r JOIN operations o ON o.id = r.op_id"		\
 	" JOIN missions m ON m.id = o.mission_id"
 
@@ -1257,9 +1259,13 @@ store_run_messages_tx(struct store *s, const struct store_rover *rv,
 	if (store_run_find(s, rv->fleet, id, &row, err) != 0 ||
 	    (r = store_run_reported(s, &row, err)) == -1 ||
 	    store_run_fence(&row, rv, attempt, r, err) != 0 ||
-	    store_get_int(s, err, &n, "SELECT messages FROM runs WHERE id = ?",
-	    "s", row.id) != 1)
+	    store_get_int(s, err, &n, "SELECT coalesce(max(n), 0)"
+	    " FROM run_messages WHERE run = ?", "i", row.seq) != 1)
 		goto out;
+	/*
+	 * Messages are numbered 1, 2, … without a gap, so the last number is
+	 * their count: a batch writes no counter on the run's row.
+	 */
 
 	for (i = 0; i < count; i++) {
 		type = json_object_get_string(json_object_object_get(
@@ -1293,12 +1299,8 @@ store_run_messages_tx(struct store *s, const struct store_rover *rv,
 		} else
 			dups++;
 	}
-	if (accepted > 0) {
-		if (store_exec(s, err, "UPDATE runs SET messages = ?"
-		    " WHERE id = ?", "is", n, row.id) == -1)
-			goto out;
+	if (accepted > 0)
 		store_wake_add(s, "run:%s", row.id);
-	}
 	xasprintf(out, "{\"accepted\":%lld,\"duplicates\":%lld}\n",
 	    (long long)accepted, (long long)dups);
 	rc = 0;
@@ -1669,8 +1671,8 @@ store_run_message_list(struct store *s, const struct store_actor *a,
 		limit = STORE_LIST_MAX;
 	s = store_read(s);
 	if (store_run_find(s, a->fleet, id, &row, err) != 0 ||
-	    store_get_int(s, err, &count, "SELECT messages FROM runs"
-	    " WHERE id = ?", "s", row.id) != 1 ||
+	    store_get_int(s, err, &count, "SELECT coalesce(max(n), 0)"
+	    " FROM run_messages WHERE run = ?", "i", row.seq) != 1 ||
 	    store_get_list(s, err, &items, STORE_RUN_MESSAGE_SELECT
 	    " WHERE run = ?2 AND n > ?3 ORDER BY n LIMIT ?4", "siii", row.id,
 	    row.seq, since, limit) != 0)

@@ -502,6 +502,10 @@ static const char *const store_migrations[] = {
 	"DROP TABLE ssh_hosts;"
 	"ALTER TABLE ssh_hosts_new RENAME TO ssh_hosts;"
 	"CREATE INDEX ssh_hosts_rover ON ssh_hosts (rover_id);",
+
+	/* A run's message count is its last message's number (they have no
+	 * gaps), so that a batch no longer rewrites the run's row. */
+	"ALTER TABLE runs DROP COLUMN messages;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
