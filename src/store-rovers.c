@@ -29,6 +29,7 @@
 #define STORE_TAG_MAX		64
 #define STORE_TAGS_MAX		64
 #define STORE_HEARTBEAT_MAX	1024		/* runs in one heartbeat */
+#define STORE_SEEN_STEP_MS	1000		/* last seen is kept to this */
 
 #define STORE_STR(x)		STORE_STR1(x)
 #define STORE_STR1(x)		#x
@@ -770,7 +771,8 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 	const char		*stored;
 	char			*norm = NULL;
 	size_t			 i;
-	int			 r, rc = -1;
+	int64_t			 seen;
+	int			 due, r, rc = -1;
 
 	if (tags != NULL)
 		*tags = NULL;
@@ -797,7 +799,14 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 	if (given != NULL && strcmp(jsonx_compact(given), stored) != 0 &&
 	    store_tags_normalize(given, "auto_tags", &norm, err) != 0)
 		goto out;
-	if (s->now_ms != jsonx_int(row, "last_seen_ms", 0) &&
+	/*
+	 * Seen is written at most once a second (and whenever it is
+	 * announced), not at every claim: being offline takes a minute, and
+	 * a busy rover's claims would rewrite its row each time.
+	 */
+	seen = jsonx_int(row, "last_seen_ms", 0);
+	due = store_rover_seen_due(seen, s->now_ms);
+	if ((due || s->now_ms - seen >= STORE_SEEN_STEP_MS) &&
 	    store_exec(s, err, "UPDATE rovers"
 	    " SET last_seen_at = ?, last_seen_ms = ? WHERE id = ?", "sis",
 	    s->now, s->now_ms, rv->id) == -1)
@@ -811,8 +820,7 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 		    NULL, err) != 0)
 			goto out;
 		stored = norm;
-	} else if (store_rover_seen_due(jsonx_int(row, "last_seen_ms", 0),
-	    s->now_ms) && store_rover_announce(s, rv->fleet, rv->id,
+	} else if (due && store_rover_announce(s, rv->fleet, rv->id,
 	    "rover.updated", NULL, err) != 0)
 		goto out;
 	if (store_get_list(s, err, &list, "SELECT kind FROM rover_kinds"
