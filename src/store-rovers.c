@@ -277,7 +277,8 @@ store_rover_unblock(struct store *s, const char *id, const char *fleet,
 
 static int
 store_code_insert(struct store *s, const struct store_actor *a,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	static const char *const keys[] = { "uses", "expires_in", "tags",
 	    NULL };
@@ -288,6 +289,10 @@ store_code_insert(struct store *s, const struct store_actor *a,
 	int64_t			 uses = 1, life = STORE_CODE_LIFE;
 	int			 rc = -1;
 
+	(void)ref;
+	if (store_need_role(a, ROLE_ADMIN, "making an enrollment code",
+	    err) != 0)
+		return (-1);
 	if (in != NULL && store_body(in, keys, err) != 0)
 		return (-1);
 	if (jsonx_get_int(in, "uses", &uses, JSONX_OPTIONAL, err) == -1 ||
@@ -330,22 +335,7 @@ int
 store_code_create(struct store *s, const struct store_actor *a,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	if (store_need_role(a, ROLE_ADMIN, "making an enrollment code",
-	    err) != 0)
-		return (-1);
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_code_insert(s, a, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, NULL, in, out, store_code_insert, err));
 }
 
 /* Enrollment. */
@@ -617,7 +607,8 @@ store_rover_update_tx(struct store *s, const struct store_actor *a,
 	int64_t			 units = 0, revoked;
 	int			 r, rc = -1;
 
-	if (store_rover_admin(a, err) != 0 ||
+	if (store_need_role(a, ROLE_ADMIN, "changing a rover", err) != 0 ||
+	    store_rover_admin(a, err) != 0 ||
 	    store_rover_find(s, a->fleet, ref, id, err) != 0)
 		return (-1);
 	if (store_body(in, keys, err) != 0 ||
@@ -673,31 +664,20 @@ store_rover_update(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
     struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	if (store_need_role(a, ROLE_ADMIN, "changing a rover", err) != 0)
-		return (-1);
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_rover_update_tx(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, in, out, store_rover_update_tx, err));
 }
 
 static int
 store_rover_revoke_tx(struct store *s, const struct store_actor *a,
-    const char *ref, struct json_object **out, struct ufo_error *err)
+    const char *ref, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	char	 id[STORE_ID_SIZE];
 	int	 n;
 
-	if (store_rover_admin(a, err) != 0 ||
+	(void)in;
+	if (store_need_role(a, ROLE_ADMIN, "removing a rover", err) != 0 ||
+	    store_rover_admin(a, err) != 0 ||
 	    store_rover_find(s, a->fleet, ref, id, err) != 0)
 		return (-1);
 	if ((n = store_exec(s, err, "UPDATE rovers SET revoked_at = ?2,"
@@ -721,21 +701,8 @@ int
 store_rover_revoke(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	if (store_need_role(a, ROLE_ADMIN, "removing a rover", err) != 0)
-		return (-1);
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_rover_revoke_tx(s, a, ref, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, ref, NULL, out, store_rover_revoke_tx,
+	    err));
 }
 
 /* The rover protocol: claim and heartbeat. */

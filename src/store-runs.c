@@ -1734,10 +1734,12 @@ out:
 
 static int
 store_run_cancel_tx(struct store *s, const struct store_actor *a,
-    const char *id, struct json_object **out, struct ufo_error *err)
+    const char *id, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	struct store_run_row	 row;
 
+	(void)in;
 	if (store_run_find(s, a->fleet, id, &row, err) != 0)
 		return (-1);
 	if (strcmp(row.status, "queued") == 0) {
@@ -1766,24 +1768,13 @@ int
 store_run_cancel(struct store *s, const struct store_actor *a,
     const char *id, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_run_cancel_tx(s, a, id, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, id, NULL, out, store_run_cancel_tx, err));
 }
 
 static int
 store_run_retry_tx(struct store *s, const struct store_actor *a,
-    const char *id, struct json_object **out, struct ufo_error *err)
+    const char *id, struct json_object *in, struct json_object **out,
+    struct ufo_error *err)
 {
 	struct store_run_row	 row;
 	struct store_run_new	 n;
@@ -1791,6 +1782,7 @@ store_run_retry_tx(struct store *s, const struct store_actor *a,
 	char			 nid[STORE_ID_SIZE];
 	int			 rc;
 
+	(void)in;
 	if (store_run_find(s, a->fleet, id, &row, err) != 0)
 		return (-1);
 	if (store_run_is_active(row.status))
@@ -1822,19 +1814,7 @@ int
 store_run_retry(struct store *s, const struct store_actor *a,
     const char *id, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
-
-	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_run_retry_tx(s, a, id, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return (rc);
+	return (store_write(s, a, id, NULL, out, store_run_retry_tx, err));
 }
 
 /* The sweeper. */
