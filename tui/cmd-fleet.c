@@ -316,21 +316,15 @@ cmd_invite_exec(struct cmd *cmd)
 {
 	struct json_object	*body, *inv = NULL;
 	struct ufo_error	 err;
+	enum cmd_retval		 rv;
 	const char		*v;
-	int64_t			 secs;
 
 	body = cmd_fleet_body("email", cmd->argv[0]);
 	if ((v = cmd_get(cmd, CMD_OPT_ROLE)) != NULL)
 		json_object_object_add(body, "role", json_object_new_string(v));
-	if ((v = cmd_get(cmd, CMD_OPT_EXPIRES)) != NULL) {
-		if (cmd_duration_parse(v, &secs) == -1) {
-			json_object_put(body);
-			return (cmd_usage(cmd, "invalid --expires \"%s\" "
-			    "(expected a duration like 45s, 30m, 12h, 7d or "
-			    "2w)", v));
-		}
-		json_object_object_add(body, "expires_in",
-		    json_object_new_int64(secs));
+	if ((rv = cmd_body_expires(cmd, body)) != CMD_RETURN_NORMAL) {
+		json_object_put(body);
+		return (rv);
 	}
 	if (client_request(cmd->client, "POST", "/invitations", body, &inv,
 	    &err) == -1) {

@@ -121,12 +121,12 @@ cmd_rover_server(struct cmd *cmd)
 static enum cmd_retval
 cmd_rover_code_exec(struct cmd *cmd)
 {
-	struct json_object	*body, *tags, *code = NULL;
+	struct json_object	*body, *code = NULL;
 	struct ufo_error	 err;
+	enum cmd_retval		 rv;
 	const char		*v, *expires;
 	char			*server, *uses;
 	int64_t			 n;
-	size_t			 i = 0;
 
 	body = json_object_new_object();
 	if ((v = cmd_get(cmd, CMD_OPT_USES)) != NULL) {
@@ -137,27 +137,10 @@ cmd_rover_code_exec(struct cmd *cmd)
 		}
 		json_object_object_add(body, "uses", json_object_new_int64(n));
 	}
-	if ((v = cmd_get(cmd, CMD_OPT_EXPIRES)) != NULL) {
-		if (cmd_duration_parse(v, &n) == -1) {
-			json_object_put(body);
-			return (cmd_usage(cmd, "invalid --expires \"%s\" "
-			    "(expected a duration like 45s, 30m, 12h, 30d or "
-			    "2w)", v));
-		}
-		json_object_object_add(body, "expires_in",
-		    json_object_new_int64(n));
-	}
-	if (cmd_count(cmd, CMD_OPT_TAG) > 0) {
-		tags = json_object_new_array();
-		while ((v = cmd_next(cmd, CMD_OPT_TAG, &i)) != NULL) {
-			if (*v == '\0') {
-				json_object_put(tags);
-				json_object_put(body);
-				return (cmd_usage(cmd, "empty --tag"));
-			}
-			json_object_array_add(tags, json_object_new_string(v));
-		}
-		json_object_object_add(body, "tags", tags);
+	if ((rv = cmd_body_expires(cmd, body)) != CMD_RETURN_NORMAL ||
+	    (rv = cmd_body_tags(cmd, body)) != CMD_RETURN_NORMAL) {
+		json_object_put(body);
+		return (rv);
 	}
 
 	if (client_request(cmd->client, "POST", "/rover-codes", body, &code,

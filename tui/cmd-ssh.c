@@ -105,11 +105,11 @@ cmd_ssh_name(const char *host)
 static enum cmd_retval
 cmd_ssh_add_exec(struct cmd *cmd)
 {
-	struct json_object	*body, *tags, *out = NULL;
+	struct json_object	*body, *out = NULL;
 	struct ufo_error	 err;
+	enum cmd_retval		 rv;
 	const char		*v, *state = NULL;
 	char			*path, *name, *key, why[256];
-	size_t			 i = 0;
 	int			 waited;
 
 	body = json_object_new_object();
@@ -127,16 +127,10 @@ cmd_ssh_add_exec(struct cmd *cmd)
 	    cmd_ssh_name(jsonx_str(body, "host"));
 	json_object_object_add(body, "name", json_object_new_string(name));
 	free(name);
-	tags = json_object_new_array();
-	while ((v = cmd_next(cmd, CMD_OPT_TAG, &i)) != NULL) {
-		if (*v == '\0') {
-			json_object_put(tags);
-			json_object_put(body);
-			return (cmd_usage(cmd, "empty --tag"));
-		}
-		json_object_array_add(tags, json_object_new_string(v));
+	if ((rv = cmd_body_tags(cmd, body)) != CMD_RETURN_NORMAL) {
+		json_object_put(body);
+		return (rv);
 	}
-	json_object_object_add(body, "tags", tags);
 	if (cmd_count(cmd, CMD_OPT_ACCEPT_NEW) > 0)
 		json_object_object_add(body, "accept_new",
 		    json_object_new_boolean(1));

@@ -55,22 +55,15 @@ cmd_token_create_exec(struct cmd *cmd)
 {
 	struct json_object	*body, *token = NULL;
 	struct ufo_error	 err;
-	const char		*v;
-	int64_t			 secs;
+	enum cmd_retval		 rv;
 
 	body = json_object_new_object();
 	if (cmd->argc == 1)
 		json_object_object_add(body, "name",
 		    json_object_new_string(cmd->argv[0]));
-	if ((v = cmd_get(cmd, CMD_OPT_EXPIRES)) != NULL) {
-		if (cmd_duration_parse(v, &secs) == -1) {
-			json_object_put(body);
-			return (cmd_usage(cmd, "invalid --expires \"%s\" "
-			    "(expected a duration like 45s, 30m, 12h, 30d or "
-			    "2w)", v));
-		}
-		json_object_object_add(body, "expires_in",
-		    json_object_new_int64(secs));
+	if ((rv = cmd_body_expires(cmd, body)) != CMD_RETURN_NORMAL) {
+		json_object_put(body);
+		return (rv);
 	}
 	if (client_request(cmd->client, "POST", "/tokens", body, &token,
 	    &err) == -1) {

@@ -238,6 +238,48 @@ cmd_usage(const struct cmd *cmd, const char *fmt, ...)
 	return (CMD_RETURN_USAGE);
 }
 
+/*
+ * --expires DURATION into the body as "expires_in" (seconds): 0, or the
+ * usage error's status once it is printed (the body is the caller's).
+ */
+enum cmd_retval
+cmd_body_expires(const struct cmd *cmd, struct json_object *body)
+{
+	const char	*v;
+	int64_t		 secs;
+
+	if ((v = cmd_get(cmd, CMD_OPT_EXPIRES)) == NULL)
+		return (CMD_RETURN_NORMAL);
+	if (cmd_duration_parse(v, &secs) == -1)
+		return (cmd_usage(cmd, "invalid --expires \"%s\" (expected a "
+		    "duration like 45s, 30m, 12h, 7d or 2w)", v));
+	json_object_object_add(body, "expires_in",
+	    json_object_new_int64(secs));
+	return (CMD_RETURN_NORMAL);
+}
+
+/* Every --tag into the body as "tags", when there is one; as above. */
+enum cmd_retval
+cmd_body_tags(const struct cmd *cmd, struct json_object *body)
+{
+	struct json_object	*tags;
+	const char		*v;
+	size_t			 i = 0;
+
+	if (cmd_count(cmd, CMD_OPT_TAG) == 0)
+		return (CMD_RETURN_NORMAL);
+	tags = json_object_new_array();
+	while ((v = cmd_next(cmd, CMD_OPT_TAG, &i)) != NULL) {
+		if (*v == '\0') {
+			json_object_put(tags);
+			return (cmd_usage(cmd, "empty --tag"));
+		}
+		json_object_array_add(tags, json_object_new_string(v));
+	}
+	json_object_object_add(body, "tags", tags);
+	return (CMD_RETURN_NORMAL);
+}
+
 enum cmd_retval
 cmd_fail(const struct ufo_error *err)
 {

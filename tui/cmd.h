@@ -205,6 +205,8 @@ struct json_object *cmd_list_items(const struct cmd *, const char *,
 int		 cmd_priority_parse(const char *, int64_t *);
 const char	*cmd_priority_name(int64_t);
 int		 cmd_duration_parse(const char *, int64_t *);
+enum cmd_retval	 cmd_body_expires(const struct cmd *, struct json_object *);
+enum cmd_retval	 cmd_body_tags(const struct cmd *, struct json_object *);
 int		 cmd_number_parse(const char *, int64_t, int64_t, int64_t *);
 int		 cmd_read_stdin(char **, struct ufo_error *);
 enum cmd_retval	 cmd_print_object(const struct cmd *, struct json_object *);
