@@ -88,6 +88,13 @@ struct store {
 		size_t		  size;
 	}			 wake_tx, wake_ready;
 
+	/* Group commit: write transactions waiting for the writer, and
+	 * whether a thread is running a batch of them. */
+	pthread_mutex_t		 q_lock;
+	struct store_job	*q_head;
+	struct store_job	**q_tail;
+	int			 combining;
+
 	int			 in_tx;
 	int64_t			 tx_event;	/* last event of the open tx */
 	int			 tx_auth;	/* it changed credentials */
@@ -186,6 +193,10 @@ struct store	*store_read(struct store *);
 void		 store_read_end(struct store *);
 int		 store_begin(struct store *, struct ufo_error *);
 int		 store_end(struct store *, int, struct ufo_error *);
+typedef int	(*store_tx_fn)(struct store *, void *, struct ufo_error *);
+int		 store_tx(struct store *, store_tx_fn, void *,
+		     struct ufo_error *);
+int		 store_tx_waiting(struct store *);
 int		 store_sqlerr(struct store *, struct ufo_error *);
 sqlite3_stmt	*store_prepare(struct store *, struct ufo_error *,
 		     const char *, const char *, ...);

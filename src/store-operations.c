@@ -563,19 +563,29 @@ out:
 	return (rc);
 }
 
+struct store_op_new {
+	const struct store_actor	*a;
+	struct json_object		*in;
+	char				**out;
+};
+
+static int
+store_op_create_job(struct store *s, void *arg, struct ufo_error *err)
+{
+	struct store_op_new	*n = arg;
+
+	return (store_op_insert(s, n->a, n->in, n->out, err));
+}
+
 int
 store_op_create(struct store *s, const struct store_actor *a,
     struct json_object *in, char **out, struct ufo_error *err)
 {
-	int	 rc;
+	struct store_op_new	 n = { a, in, out };
+	int			 rc;
 
 	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_op_insert(s, a, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
+	if ((rc = store_tx(s, store_op_create_job, &n, err)) != 0) {
 		free(*out);
 		*out = NULL;
 	}

@@ -912,19 +912,21 @@ store_rover_next(struct store *s, const struct store_rover *rv,
 	}
 }
 
+/* What a claim's body may hold. */
+static const char *const store_claim_keys[] = { "wait", "auto_tags",
+    "free_units", NULL };
+
 static int
 store_rover_claim_tx(struct store *s, const struct store_rover *rv,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	static const char *const keys[] = { "wait", "auto_tags", "free_units",
-	    NULL };
 	struct json_object	*kinds = NULL, *best = NULL, *creds = NULL;
 	char			*tags = NULL, *autos = NULL;
 	char			 id[STORE_ID_SIZE], lease[STORE_TS_SIZE];
 	int64_t			 wait = 0, free_units = 1;
 	int			 r, rc = -1;
 
-	if (in != NULL && (store_body(in, keys, err) != 0 ||
+	if (in != NULL && (store_body(in, store_claim_keys, err) != 0 ||
 	    jsonx_get_int(in, "wait", &wait, JSONX_OPTIONAL, err) == -1 ||
 	    jsonx_get_int(in, "free_units", &free_units, JSONX_OPTIONAL,
 	    err) == -1))
@@ -983,19 +985,110 @@ out:
 	return (rc);
 }
 
+/*
+ * Whether a claim has nothing to do: no run it could take, no run its
+ * kinds unblock, its tags and last seen as stored. Looked at on a reader,
+ * so that idle rovers polling do not queue for the writer; a run queued
+ * after this look moves the claim generation, and the claim looks again.
+ * Anything unusual (revoked, an error) says no: the writer will tell.
+ */
+static int
+store_rover_idle(struct store *s, const struct store_rover *rv,
+    struct json_object *in)
+{
+	struct json_object	*row = NULL, *kinds = NULL, *given = NULL;
+	struct json_object	*best = NULL;
+	struct store		*r;
+	const char		*kind, *stored;
+	char			*norm = NULL;
+	int64_t			 seen, blocked, wait, free_units = 1;
+	size_t			 i;
+	int			 idle = 0;
+
+	/* A body the claim would refuse is the writer's to refuse. */
+	if (in != NULL && (store_body(in, store_claim_keys, NULL) != 0 ||
+	    jsonx_get_int(in, "wait", &wait, JSONX_OPTIONAL, NULL) == -1 ||
+	    jsonx_get_int(in, "free_units", &free_units, JSONX_OPTIONAL,
+	    NULL) == -1 ||
+	    jsonx_get_string_array(in, "auto_tags", &given, JSONX_OPTIONAL,
+	    NULL) == -1))
+		return (0);
+	r = store_read(s);
+	r->now_ms = store_clock_ms(r);
+	if (store_get_json(r, NULL, &row, "SELECT tags, auto_tags,"
+	    " revoked_at, last_seen_ms FROM rovers WHERE id = ?"
+	    " AND fleet_id = ?", "ss", rv->id, rv->fleet) != 1 ||
+	    jsonx_str(row, "revoked_at") != NULL)
+		goto out;
+	seen = jsonx_int(row, "last_seen_ms", 0);
+	if (store_rover_seen_due(seen, r->now_ms) ||
+	    r->now_ms - seen >= STORE_SEEN_STEP_MS)
+		goto out;
+	stored = jsonx_str(row, "auto_tags");
+	if (given != NULL && strcmp(jsonx_compact(given), stored) != 0 &&
+	    (store_tags_normalize(given, "auto_tags", &norm, NULL) != 0 ||
+	    strcmp(norm, stored) != 0))
+		goto out;
+	if (store_get_list(r, NULL, &kinds, "SELECT kind FROM rover_kinds"
+	    " WHERE rover_id = ? ORDER BY kind", "s", rv->id) != 0)
+		goto out;
+	for (i = 0; i < json_object_array_length(kinds); i++) {
+		kind = jsonx_str(json_object_array_get_idx(kinds, i), "kind");
+		if (store_get_int(r, NULL, &blocked, "SELECT count(*) FROM runs"
+		    " WHERE fleet_id = ? AND kind = ? AND no_rover = 1", "ss",
+		    rv->fleet, kind) != 1 || blocked > 0)
+			goto out;
+	}
+	/* A full rover is seen, but gets nothing. */
+	if (free_units <= 0) {
+		idle = 1;
+		goto out;
+	}
+	if (store_rover_best(r, rv, kinds, jsonx_str(row, "tags"), stored,
+	    &best, NULL) != 0)
+		goto out;
+	idle = best == NULL;
+out:
+	store_read_end(r);
+	free(norm);
+	json_object_put(best);
+	json_object_put(kinds);
+	json_object_put(row);
+	return (idle);
+}
+
+/* A rover's request, for store_tx. */
+struct store_rover_req {
+	const struct store_rover	*rv;
+	struct json_object		*in;
+	struct json_object		**out;
+	int				(*tx)(struct store *,
+					    const struct store_rover *,
+					    struct json_object *,
+					    struct json_object **,
+					    struct ufo_error *);
+};
+
+static int
+store_rover_job(struct store *s, void *arg, struct ufo_error *err)
+{
+	struct store_rover_req	*r = arg;
+
+	return (r->tx(s, r->rv, r->in, r->out, err));
+}
+
 int
 store_rover_claim(struct store *s, const struct store_rover *rv,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
 	int	 rc;
 
+	struct store_rover_req	 r = { rv, in, out, store_rover_claim_tx };
+
 	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_rover_claim_tx(s, rv, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
+	if (store_rover_idle(s, rv, in))
+		return (0);
+	if ((rc = store_tx(s, store_rover_job, &r, err)) != 0) {
 		jsonx_wipe(*out);
 		json_object_put(*out);
 		*out = NULL;
@@ -1085,13 +1178,10 @@ store_rover_heartbeat(struct store *s, const struct store_rover *rv,
 {
 	int	 rc;
 
+	struct store_rover_req	 r = { rv, in, out, store_rover_heartbeat_tx };
+
 	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = store_rover_heartbeat_tx(s, rv, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
+	if ((rc = store_tx(s, store_rover_job, &r, err)) != 0) {
 		json_object_put(*out);
 		*out = NULL;
 	}

@@ -1103,21 +1103,35 @@ store_run_reported(struct store *s, const struct store_run_row *row,
  * A rover's call on a run (start, messages, finish) in a transaction of
  * its own; *out gets the answer's text.
  */
+typedef int (*store_run_fn)(struct store *, const struct store_rover *,
+    const char *, struct json_object *, char **, struct ufo_error *);
+
+struct store_run_req {
+	const struct store_rover	*rv;
+	const char			*id;
+	struct json_object		*in;
+	char				**out;
+	store_run_fn			 tx;
+};
+
+static int
+store_run_job(struct store *s, void *arg, struct ufo_error *err)
+{
+	struct store_run_req	*r = arg;
+
+	return (r->tx(s, r->rv, r->id, r->in, r->out, err));
+}
+
 static int
 store_run_call(struct store *s, const struct store_rover *rv, const char *id,
     struct json_object *in, char **out, struct ufo_error *err,
-    int (*tx)(struct store *, const struct store_rover *, const char *,
-    struct json_object *, char **, struct ufo_error *))
+    store_run_fn tx)
 {
-	int	 rc;
+	struct store_run_req	 r = { rv, id, in, out, tx };
+	int			 rc;
 
 	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = tx(s, rv, id, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
+	if ((rc = store_tx(s, store_run_job, &r, err)) != 0) {
 		free(*out);
 		*out = NULL;
 	}

@@ -83,7 +83,9 @@ store_new(const char *path)
 	struct store	*s;
 
 	s = xcalloc(1, sizeof *s);
-	if (pthread_mutex_init(&s->lock, NULL) != 0)
+	s->q_tail = &s->q_head;
+	if (pthread_mutex_init(&s->lock, NULL) != 0 ||
+	    pthread_mutex_init(&s->q_lock, NULL) != 0)
 		fatalx("store: cannot make a lock");
 	s->path = xstrdup(path);
 	return (s);
@@ -311,6 +313,14 @@ store_open(const char *path, struct store **sp, struct ufo_error *err)
 	if (store_conn_open(path, 1, &s->db, err) != 0)
 		goto fail;
 
+	/*
+	 * A new database gets 2 KiB pages: a write dirties a few pages of
+	 * each table and index it touches (ids are random), and each goes
+	 * whole to the WAL, then to the file; smaller pages halve that. An
+	 * existing database keeps the size it has.
+	 */
+	if (store_exec(s, err, "PRAGMA page_size = 2048", "") == -1)
+		goto fail;
 	/* WAL lets readers proceed during a write; NORMAL survives kill -9. */
 	if (store_get_text(s, err, mode, sizeof mode,
 	    "PRAGMA journal_mode = WAL", "") != 1)
@@ -380,6 +390,7 @@ store_close(struct store *s)
 		pthread_mutex_destroy(&s->auth_lock);
 	}
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->q_lock);
 	free(s->path);
 	free(s);
 }
@@ -1472,6 +1483,216 @@ store_clock_ms(struct store *s)
 }
 
 /*
+ * Group commit. Most of a write's cost is the COMMIT (every page it dirtied
+ * goes to the WAL) and waiting for the writer, so writes queue: the first
+ * one to find no batch running takes all that are queued and runs them in
+ * one transaction, each in a savepoint of its own so that one that fails
+ * undoes only itself, then commits once and wakes their threads. Alone, a
+ * write is a transaction of its own, as before. No answer leaves before
+ * its COMMIT.
+ */
+struct store_job {
+	store_tx_fn		 fn;
+	void			*arg;
+	struct ufo_error	*err;
+	int			 rc;
+	int			 done;
+	pthread_cond_t		 cond;
+	struct store_job	*next;
+};
+
+static void
+store_job_fail(struct store_job *j, const struct ufo_error *why)
+{
+	j->rc = -1;
+	if (j->err != NULL)
+		*j->err = *why;
+}
+
+/* What a job's savepoint undoes in memory: keys, events, credentials. */
+struct store_mark {
+	int64_t		 tx_event;
+	int		 tx_auth;
+	size_t		 nkeys;
+};
+
+static void
+store_mark_take(const struct store *s, struct store_mark *m)
+{
+	m->tx_event = s->tx_event;
+	m->tx_auth = s->tx_auth;
+	m->nkeys = s->wake_tx.n;
+}
+
+static void
+store_mark_restore(struct store *s, const struct store_mark *m)
+{
+	s->tx_event = m->tx_event;
+	s->tx_auth = m->tx_auth;
+	while (s->wake_tx.n > m->nkeys)
+		free(s->wake_tx.v[--s->wake_tx.n]);
+}
+
+/* Runs one job of several in its savepoint; 1 if it is kept. */
+static int
+store_job_run(struct store *s, struct store_job *j, struct ufo_error *e)
+{
+	struct store_mark	 m;
+
+	if (store_exec(s, e, "SAVEPOINT job", "") == -1) {
+		store_job_fail(j, e);
+		return (0);
+	}
+	store_mark_take(s, &m);
+	/* Each write has its own time, as if it were alone. */
+	s->now_ms = store_clock_ms(s);
+	store_time_format(s->now, sizeof s->now, s->now_ms);
+	j->rc = j->fn(s, j->arg, j->err);
+	store_reset_used(s);
+	if (j->rc == 0 && store_exec(s, e, "RELEASE job", "") != -1)
+		return (1);
+	if (j->rc == 0)
+		store_job_fail(j, e);
+	if (sqlite3_get_autocommit(s->db))
+		return (0);	/* the whole transaction is gone: see below */
+	if (store_exec(s, e, "ROLLBACK TO job", "") == -1 ||
+	    store_exec(s, e, "RELEASE job", "") == -1)
+		log_warn("%s: %s", __func__, e->message);
+	store_mark_restore(s, &m);
+	return (0);
+}
+
+static void
+store_batch_run(struct store *s, struct store_job *batch)
+{
+	struct store_job	*j, *k, *first = batch;
+	struct ufo_error	 e;
+	int			 kept = 0;
+
+	err_clear(&e);
+	if (store_begin(s, &e) != 0) {
+		for (j = batch; j != NULL; j = j->next)
+			store_job_fail(j, &e);
+		return;
+	}
+	if (batch->next == NULL) {
+		batch->rc = batch->fn(s, batch->arg, batch->err);
+		if (store_end(s, batch->rc, batch->err) != 0)
+			batch->rc = -1;
+		return;
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		kept += store_job_run(s, j, &e);
+		if (!sqlite3_get_autocommit(s->db))
+			continue;
+		/*
+		 * SQLite gave the transaction up (a full disk, say): what
+		 * the jobs before did is lost with it; go on afresh.
+		 */
+		err_set(&e, UFO_EINTERNAL, "", "database error: %s",
+		    sqlite3_errmsg(s->db));
+		store_end(s, -1, NULL);
+		for (k = first; k != j->next; k = k->next) {
+			if (k->rc == 0)
+				store_job_fail(k, &e);
+		}
+		kept = 0;
+		first = j->next;
+		if (first != NULL && store_begin(s, &e) != 0) {
+			for (k = first; k != NULL; k = k->next)
+				store_job_fail(k, &e);
+			return;
+		}
+	}
+	if (first == NULL)
+		return;
+	if (store_end(s, kept > 0 ? 0 : -1, &e) != 0 && kept > 0) {
+		for (j = first; j != NULL; j = j->next) {
+			if (j->rc == 0)
+				store_job_fail(j, &e);
+		}
+	}
+}
+
+/* Runs fn(s, arg, err) in a write transaction, maybe with others. */
+int
+store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
+{
+	struct store_job	 job, *batch, *j, *next;
+
+	memset(&job, 0, sizeof job);
+	job.fn = fn;
+	job.arg = arg;
+	job.err = err;
+	if (pthread_cond_init(&job.cond, NULL) != 0)
+		fatalx("%s: pthread_cond_init failed", __func__);
+	pthread_mutex_lock(&s->q_lock);
+	*s->q_tail = &job;
+	s->q_tail = &job.next;
+	while (!job.done) {
+		if (s->combining) {
+			pthread_cond_wait(&job.cond, &s->q_lock);
+			continue;
+		}
+		s->combining = 1;
+		batch = s->q_head;
+		s->q_head = NULL;
+		s->q_tail = &s->q_head;
+		pthread_mutex_unlock(&s->q_lock);
+
+		store_lock(s);
+		store_batch_run(s, batch);
+		store_unlock(s);
+
+		pthread_mutex_lock(&s->q_lock);
+		s->combining = 0;
+		/* A job's owner may return as soon as it sees done. */
+		for (j = batch; j != NULL; j = next) {
+			next = j->next;
+			j->done = 1;
+			if (j != &job)
+				pthread_cond_signal(&j->cond);
+		}
+		/* Those that queued meanwhile: the first runs them. */
+		if (s->q_head != NULL)
+			pthread_cond_signal(&s->q_head->cond);
+	}
+	pthread_mutex_unlock(&s->q_lock);
+	pthread_cond_destroy(&job.cond);
+	return (job.rc);
+}
+
+/* Writes queued and not yet taken by a batch. */
+int
+store_tx_waiting(struct store *s)
+{
+	struct store_job	*j;
+	int			 n = 0;
+
+	pthread_mutex_lock(&s->q_lock);
+	for (j = s->q_head; j != NULL; j = j->next)
+		n++;
+	pthread_mutex_unlock(&s->q_lock);
+	return (n);
+}
+
+struct store_write_call {
+	const struct store_actor	*a;
+	const char			*ref;
+	struct json_object		*in;
+	struct json_object		**out;
+	store_write_fn			 fn;
+};
+
+static int
+store_write_job(struct store *s, void *arg, struct ufo_error *err)
+{
+	struct store_write_call	*c = arg;
+
+	return (c->fn(s, c->a, c->ref, c->in, c->out, err));
+}
+
+/*
  * Runs fn (the actor, a reference and a body) in one write transaction;
  * *out is NULL when it fails.
  */
@@ -1480,15 +1701,11 @@ store_write(struct store *s, const struct store_actor *a, const char *ref,
     struct json_object *in, struct json_object **out, store_write_fn fn,
     struct ufo_error *err)
 {
-	int	 rc;
+	struct store_write_call	 c = { a, ref, in, out, fn };
+	int			 rc;
 
 	*out = NULL;
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0)
-		rc = fn(s, a, ref, in, out, err);
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	if (rc != 0) {
+	if ((rc = store_tx(s, store_write_job, &c, err)) != 0) {
 		json_object_put(*out);
 		*out = NULL;
 	}
