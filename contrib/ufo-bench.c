@@ -187,12 +187,19 @@ static struct {
 	char		*messages;	/* the batch of ten, as JSON */
 } lc;
 
-struct lc_rover {
-	pthread_t	 thread;
+/*
+ * A connection of the lifecycle phase, a rover's or a creator's: one
+ * request in flight at a time, all of them driven by one epoll loop.
+ */
+struct lc_conn {
 	struct http	 h;
-	char		*token;
+	char		*token;		/* a rover's; NULL for a creator */
+	int		 step;		/* REQ_* in flight, -1 none */
+	uint64_t	 sent;
+	size_t		 index;		/* a creator's operation */
+	char		*run;		/* a rover's claimed run */
+	int64_t		 attempt;
 	struct samples	 s[REQ_N];
-	pthread_barrier_t *start;
 };
 
 /* The idle phase's enrollers share a code and a counter. */
@@ -1410,70 +1417,189 @@ lc_messages(void)
 	return (next);
 }
 
+/* The answer parsed by http_parse, whose body is not needed. */
 static void
-lc_timed_step(struct lc_rover *r, int type, const char *id, const char *step,
-    const char *body)
+http_answer_status(struct http *h, const char *method, const char *path,
+    int want)
 {
-	uint64_t	 t0;
+	int	 n;
 
-	t0 = bench_now();
-	bench_step(&r->h, id, step, body);
-	samples_add(&r->s[type], bench_now() - t0);
+	if (h->status != want) {
+		n = h->bodylen > 1000 ? 1000 : (int)h->bodylen;
+		bench_fatalx("%s %s: status %d, expected %d: %.*s", method,
+		    path, h->status, want, n, h->buf + h->hdrlen);
+	}
+	http_consume(h);
 }
 
-/* A rover: claim, start, ten messages, finish, until every run is taken. */
-static void *
-lc_rover_main(void *arg)
+static void
+lc_send(struct lc_conn *c, int step, const char *path, const char *body)
 {
-	struct lc_rover		*r = arg;
-	struct json_object	*json, *run;
-	char			*id, *body;
-	uint64_t		 t0, t1;
-	size_t			 slot;
-	int64_t			 attempt;
+	c->step = step;
+	c->sent = bench_now();
+	if (http_send(&c->h, "POST", path, body) == -1)
+		bench_fatal("POST %s", path);
+}
 
-	bench_barrier(r->start);
-	while (__atomic_load_n(&lc.claimed, __ATOMIC_ACQUIRE) < lc.cs.total) {
-		t0 = bench_now();
-		json = bench_claim(&r->h, "shell", BENCH_LC_WAIT);
-		t1 = bench_now();
-		if ((run = bench_claimed(json)) == NULL) {
-			json_object_put(json);
-			/* Nothing for a long time: runs were lost; stop. */
-			if (__atomic_load_n(&lc.cs.next, __ATOMIC_RELAXED) >=
-			    lc.cs.total && t1 - __atomic_load_n(&lc.progress,
-			    __ATOMIC_RELAXED) > BENCH_STALL_MS * NS_PER_MS)
-				break;
-			continue;
-		}
-		__atomic_store_n(&lc.progress, t1, __ATOMIC_RELAXED);
-		samples_add(&r->s[REQ_CLAIM], t1 - t0);
-		id = xstrdup(bench_str(run, "id", "POST /rover/claim"));
-		attempt = jsonx_int(run, "attempt", 1);
-		slot = __atomic_fetch_add(&lc.claimed, 1, __ATOMIC_ACQ_REL);
-		if (slot < lc.cap) {
-			lc.claim_runs[slot] = xstrdup(id);
-			lc.claim_ops[slot] = xstrdup(bench_claimed_op(run));
-		}
-		json_object_put(json);
+static void
+lc_send_create(struct lc_conn *c)
+{
+	char	*body;
 
-		body = xprintf("{\"attempt\":%lld}", (long long)attempt);
-		lc_timed_step(r, REQ_START, id, "start", body);
-		free(body);
+	c->index = lc.cs.next++;
+	body = bench_create_body(lc.cs.title, c->index + 1);
+	lc_send(c, REQ_CREATE, "/operations", body);
+	free(body);
+}
+
+static void
+lc_send_claim(struct lc_conn *c)
+{
+	char	 body[128];
+
+	snprintf(body, sizeof body, "{\"wait\":%d,\"auto_tags\":"
+	    "[\"pilot:shell\"],\"free_units\":1}", BENCH_LC_WAIT);
+	lc_send(c, REQ_CLAIM, "/rover/claim", body);
+}
+
+static void
+lc_send_step(struct lc_conn *c, int step)
+{
+	static const char *const names[REQ_N] = {
+		[REQ_START] = "start", [REQ_MESSAGES] = "messages",
+		[REQ_FINISH] = "finish"
+	};
+	char	*path, *body;
+
+	path = xprintf("/rover/runs/%s/%s", c->run, names[step]);
+	if (step == REQ_START)
+		body = xprintf("{\"attempt\":%lld}", (long long)c->attempt);
+	else if (step == REQ_MESSAGES)
 		body = xprintf("{\"attempt\":%lld,\"messages\":%s}",
-		    (long long)attempt, lc.messages);
-		lc_timed_step(r, REQ_MESSAGES, id, "messages", body);
-		free(body);
-		body = bench_finish_body(attempt);
-		lc_timed_step(r, REQ_FINISH, id, "finish", body);
-		free(body);
-		free(id);
-		if (__atomic_add_fetch(&lc.finished, 1, __ATOMIC_ACQ_REL) ==
-		    lc.cs.total)
-			__atomic_store_n(&lc.end, bench_now(),
-			    __ATOMIC_RELEASE);
+		    (long long)c->attempt, lc.messages);
+	else
+		body = bench_finish_body(c->attempt);
+	lc_send(c, step, path, body);
+	free(body);
+	free(path);
+}
+
+/* A claim's answer: the run to take through start, messages, finish. */
+static void
+lc_claimed(struct lc_conn *c, uint64_t now)
+{
+	struct json_object	*json, *run;
+	size_t			 slot;
+
+	json = http_answer(&c->h, "POST", "/rover/claim", 200);
+	if ((run = bench_claimed(json)) == NULL) {
+		json_object_put(json);
+		c->step = -1;
+		/* Nothing for a long time: runs were lost; stop. */
+		if (lc.claimed < lc.cs.total && !(lc.cs.next >= lc.cs.total &&
+		    now - lc.progress > BENCH_STALL_MS * NS_PER_MS))
+			lc_send_claim(c);
+		return;
 	}
-	return (NULL);
+	lc.progress = now;
+	samples_add(&c->s[REQ_CLAIM], now - c->sent);
+	free(c->run);
+	c->run = xstrdup(bench_str(run, "id", "POST /rover/claim"));
+	c->attempt = jsonx_int(run, "attempt", 1);
+	slot = lc.claimed++;
+	if (slot < lc.cap) {
+		lc.claim_runs[slot] = xstrdup(c->run);
+		lc.claim_ops[slot] = xstrdup(bench_claimed_op(run));
+	}
+	json_object_put(json);
+	lc_send_step(c, REQ_START);
+}
+
+/* The answer c waited for is in: record it, send what comes next. */
+static void
+lc_answered(struct lc_conn *c)
+{
+	struct json_object	*json;
+	uint64_t		 now = bench_now();
+	int			 step = c->step;
+
+	if (step == REQ_CLAIM) {
+		lc_claimed(c, now);
+		return;
+	}
+	samples_add(&c->s[step], now - c->sent);
+	c->step = -1;
+	if (step == REQ_CREATE) {
+		json = http_answer(&c->h, "POST", "/operations", 201);
+		lc.cs.codes[c->index] = xstrdup(bench_str(json, "code",
+		    "POST /operations"));
+		json_object_put(json);
+		if (lc.cs.next < lc.cs.total)
+			lc_send_create(c);
+		return;
+	}
+	http_answer_status(&c->h, "POST", "/rover/runs", 200);
+	if (step != REQ_FINISH) {
+		lc_send_step(c, step + 1);
+		return;
+	}
+	if (++lc.finished == lc.cs.total)
+		lc.end = now;
+	if (lc.claimed < lc.cs.total)
+		lc_send_claim(c);
+}
+
+/*
+ * Drives every connection from one thread: the bench shares the machine
+ * with the ufod it measures, and threads blocked one a connection would
+ * cost it a wake-up for every answer.
+ */
+static void
+lc_drive(struct lc_conn *conns, size_t n)
+{
+	struct epoll_event	 ev, evs[64];
+	struct lc_conn		*c;
+	size_t			 i, busy;
+	int			 ep, nev, k, r;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		bench_fatal("epoll_create1");
+	for (i = 0; i < n; i++) {
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN;
+		ev.data.ptr = &conns[i];
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].h.fd, &ev) == -1)
+			bench_fatal("epoll_ctl");
+		conns[i].step = -1;
+		if (conns[i].token == NULL) {
+			if (lc.cs.next < lc.cs.total)
+				lc_send_create(&conns[i]);
+		} else
+			lc_send_claim(&conns[i]);
+	}
+	for (;;) {
+		for (i = busy = 0; i < n; i++)
+			busy += conns[i].step != -1;
+		if (busy == 0 || lc.finished == lc.cs.total)
+			break;
+		if ((nev = epoll_wait(ep, evs, 64, 1000)) == -1) {
+			if (errno == EINTR)
+				continue;
+			bench_fatal("epoll_wait");
+		}
+		for (k = 0; k < nev; k++) {
+			c = evs[k].data.ptr;
+			if (http_fill(&c->h) <= 0)
+				bench_fatal("POST: ufod hung up");
+			while (c->step != -1 && (r = http_parse(&c->h)) != 0) {
+				if (r == -1)
+					bench_fatalx("POST: a bad answer");
+				lc_answered(c);
+			}
+		}
+	}
+	if (close(ep) == -1)
+		bench_fatal("close");
 }
 
 static int
@@ -1682,15 +1808,12 @@ lc_verify(struct http *owner)
 static int
 phase_lifecycle(struct http *owner)
 {
-	pthread_barrier_t	 barrier;
-	struct lc_rover		*rv;
-	struct creator		*cr;
+	struct lc_conn		*conns, *c;
 	struct samples		 all[REQ_N];
 	uint64_t		 t0, cpu0, self0, ufod_cpu, self_cpu, end;
 	uint64_t		 io0, io;
 	char			*code, *name, line[512];
-	size_t			 len, i;
-	unsigned		 nthreads, j;
+	size_t			 len, i, n;
 	int			 rc, k;
 
 	memset(&lc, 0, sizeof lc);
@@ -1698,67 +1821,45 @@ phase_lifecycle(struct http *owner)
 	lc.cs.title = "bench lifecycle";
 	lc.cs.total = opt.runs;
 	lc.cs.codes = xcalloc(opt.runs, sizeof *lc.cs.codes);
-	lc.cs.start = &barrier;
 	lc.cap = (size_t)opt.runs * 2;
 	lc.claim_runs = xcalloc(lc.cap, sizeof *lc.claim_runs);
 	lc.claim_ops = xcalloc(lc.cap, sizeof *lc.claim_ops);
 	lc.messages = lc_messages();
 
 	/* One multi-use code for the rovers; each then its own connection. */
+	n = opt.rovers + BENCH_CREATORS;
+	conns = xcalloc(n, sizeof *conns);
 	code = bench_code(owner, opt.rovers);
-	rv = xcalloc(opt.rovers, sizeof *rv);
-	for (j = 0; j < opt.rovers; j++) {
-		name = xprintf("bench-%u", j + 1);
-		http_open(&rv[j].h, NULL, 1);
-		rv[j].token = bench_enroll(&rv[j].h, code, name, "shell");
-		rv[j].h.token = rv[j].token;
-		rv[j].start = &barrier;
+	for (i = 0; i < opt.rovers; i++) {
+		c = &conns[i];
+		name = xprintf("bench-%zu", i + 1);
+		http_open(&c->h, NULL, 1);
+		c->token = bench_enroll(&c->h, code, name, "shell");
+		c->h.token = c->token;
 		free(name);
 	}
 	free(code);
-	cr = xcalloc(BENCH_CREATORS, sizeof *cr);
-	for (j = 0; j < BENCH_CREATORS; j++) {
-		cr[j].cs = &lc.cs;
-		http_open(&cr[j].h, NULL, 0);
-	}
+	for (i = opt.rovers; i < n; i++)
+		http_open(&conns[i].h, NULL, 0);
 
-	nthreads = opt.rovers + BENCH_CREATORS + 1;
-	if ((rc = pthread_barrier_init(&barrier, NULL, nthreads)) != 0) {
-		errno = rc;
-		bench_fatal("pthread_barrier_init");
-	}
-	for (j = 0; j < opt.rovers; j++)
-		bench_thread(&rv[j].thread, lc_rover_main, &rv[j]);
-	for (j = 0; j < BENCH_CREATORS; j++)
-		bench_thread(&cr[j].thread, bench_creator, &cr[j]);
 	cpu0 = proc_cpu(bench.pid);
 	io0 = proc_io(bench.pid, "write_bytes");
 	self0 = bench_self_cpu();
 	t0 = bench_now();
 	lc.progress = t0;
-	bench_barrier(&barrier);
-	for (j = 0; j < BENCH_CREATORS; j++)
-		bench_join(cr[j].thread);
-	for (j = 0; j < opt.rovers; j++)
-		bench_join(rv[j].thread);
+	lc_drive(conns, n);
 	end = lc.end != 0 ? lc.end : bench_now();
 	ufod_cpu = proc_cpu(bench.pid) - cpu0;
 	io = proc_io(bench.pid, "write_bytes") - io0;
 	self_cpu = bench_self_cpu() - self0;
-	if ((rc = pthread_barrier_destroy(&barrier)) != 0) {
-		errno = rc;
-		bench_fatal("pthread_barrier_destroy");
-	}
 
 	bench_out("lifecycle: %zu of %u runs, %u rovers, %d creators: "
 	    "%.0f lifecycles/s (%.2f s)", lc.finished, opt.runs, opt.rovers,
 	    BENCH_CREATORS, (double)lc.finished / bench_secs(end - t0),
 	    bench_secs(end - t0));
-	for (j = 0; j < BENCH_CREATORS; j++)
-		samples_append(&all[REQ_CREATE], &cr[j].s);
-	for (j = 0; j < opt.rovers; j++) {
-		for (k = REQ_CLAIM; k < REQ_N; k++)
-			samples_append(&all[k], &rv[j].s[k]);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < REQ_N; k++)
+			samples_append(&all[k], &conns[i].s[k]);
 	}
 	len = 0;
 	line[0] = '\0';
@@ -1783,18 +1884,14 @@ phase_lifecycle(struct http *owner)
 
 	for (k = 0; k < REQ_N; k++)
 		samples_free(&all[k]);
-	for (j = 0; j < opt.rovers; j++) {
-		http_close(&rv[j].h);
-		free(rv[j].token);
+	for (i = 0; i < n; i++) {
+		http_close(&conns[i].h);
+		free(conns[i].token);
+		free(conns[i].run);
 		for (k = 0; k < REQ_N; k++)
-			samples_free(&rv[j].s[k]);
+			samples_free(&conns[i].s[k]);
 	}
-	free(rv);
-	for (j = 0; j < BENCH_CREATORS; j++) {
-		http_close(&cr[j].h);
-		samples_free(&cr[j].s);
-	}
-	free(cr);
+	free(conns);
 	for (i = 0; i < lc.cs.total; i++)
 		free(lc.cs.codes[i]);
 	for (i = 0; i < lc.cap; i++) {

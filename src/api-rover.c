@@ -103,7 +103,14 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 			return (err_set(err, UFO_EUNAVAIL, "", "the rover hung "
 			    "up"));
 		seen = waiter_generation(WAITER_CLAIM);
-		if (store_rover_claim(req->store, &req->rover, req->body,
+		/*
+		 * Unless woken for a run, a look on a reader first: an idle
+		 * rover polling need not queue for the writer.
+		 */
+		claim = NULL;
+		if ((req->woken == API_WOKEN_EVENT ||
+		    !store_rover_idle(req->store, &req->rover, req->body)) &&
+		    store_rover_claim(req->store, &req->rover, req->body,
 		    &claim, err) == -1)
 			return (API_ERROR);
 		if (claim != NULL) {

@@ -992,7 +992,7 @@ out:
  * after this look moves the claim generation, and the claim looks again.
  * Anything unusual (revoked, an error) says no: the writer will tell.
  */
-static int
+int
 store_rover_idle(struct store *s, const struct store_rover *rv,
     struct json_object *in)
 {
@@ -1086,8 +1086,6 @@ store_rover_claim(struct store *s, const struct store_rover *rv,
 	struct store_rover_req	 r = { rv, in, out, store_rover_claim_tx };
 
 	*out = NULL;
-	if (store_rover_idle(s, rv, in))
-		return (0);
 	if ((rc = store_tx(s, store_rover_job, &r, err)) != 0) {
 		jsonx_wipe(*out);
 		json_object_put(*out);

@@ -253,7 +253,11 @@ int	 store_rover_revoke(struct store *, const struct store_actor *,
  * for the rover to turn a CLI's cumulative totals into this run's share.
  * Every call on a run checks the fencing token ("attempt") and that the
  * rover holds the run: UFO_ECONFLICT otherwise, changing nothing.
+ * store_rover_idle says, from a reader, that a claim would find nothing
+ * and write nothing (1), so that the claim can park without the writer.
  */
+int	 store_rover_idle(struct store *, const struct store_rover *,
+	     struct json_object *);
 int	 store_rover_claim(struct store *, const struct store_rover *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
 int	 store_rover_heartbeat(struct store *, const struct store_rover *,
