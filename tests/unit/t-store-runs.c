@@ -956,6 +956,68 @@ t_claims(void)
 	env_close(&e);
 }
 
+/*
+ * A claim's look on a reader: idle only when the writer would find nothing
+ * to claim and nothing to write (last seen, tags, blocked runs).
+ */
+static int
+idle(struct env *e, const struct store_rover *rv, const char *body)
+{
+	struct json_object	*in;
+	int			 r;
+
+	in = mk("%s", body);
+	r = store_rover_idle(e->s, rv, in);
+	json_object_put(in);
+	return (r);
+}
+
+static void
+t_idle(void)
+{
+	struct env		 e;
+	struct json_object	*c, *o;
+	struct store_rover	 rv;
+	struct ufo_error	 err;
+	const char		*body = "{\"auto_tags\":[\"pilot:shell\"]}";
+	int			 i, r = 0;
+
+	env_open(&e, "a claim's look on a reader");
+	ok(rover_new(&e, "looker", "[\"pilot:shell\"]", "[]", &rv) == 0,
+	    "a shell rover");
+	/* Seen just now (once more if that crossed a 15 s boundary). */
+	for (i = 0; i < 2 && !r; i++) {
+		c = claim(&e, &rv, body, &err);
+		ok(c == NULL && err.code == UFO_OK, "nothing to claim");
+		r = idle(&e, &rv, body);
+	}
+	ok(r, "idle: nothing queued, seen just now, same tags");
+	ok(idle(&e, &rv, "{\"auto_tags\":[\"pilot:shell\"],"
+	    "\"free_units\":0,\"wait\":5}"), "idle with no free unit");
+	ok(!idle(&e, &rv, "{\"auto_tags\":[\"pilot:shell\","
+	    "\"pilot:goose\"]}"), "not idle: new auto tags to write");
+	ok(idle(&e, &rv, "{\"auto_tags\":[\"pilot:shell\",\"pilot:shell\"]}"),
+	    "idle: the same tags once normalised");
+	ok(!idle(&e, &rv, "{\"bogus\":1}"),
+	    "not idle: a body the writer refuses");
+	c = claim(&e, &rv, "{\"bogus\":1}", &err);
+	ok(c == NULL && err.code == UFO_EINVAL, "which it does");
+	o = op_new(&e, "{\"title\":\"work\",\"assignee\":\"pilot:shell\"}",
+	    &err);
+	json_object_put(o);
+	ok(!idle(&e, &rv, body), "not idle: a run to claim");
+	c = claim(&e, &rv, body, &err);
+	ok(c != NULL, "which the claim takes");
+	json_object_put(c);
+	store_set_clock(e.s, 16 * 1000);
+	ok(!idle(&e, &rv, body), "not idle: last seen is due");
+	ok(store_rover_revoke(e.s, &e.a, rv.id, &o, &err) == 0,
+	    "revoke the rover");
+	json_object_put(o);
+	ok(!idle(&e, &rv, body), "not idle: revoked (the writer says so)");
+	env_close(&e);
+}
+
 /* Queues n shell runs (one op each). */
 static int
 queue_many(struct env *e, int n)
@@ -1938,6 +2000,7 @@ main(void)
 	t_enroll();
 	t_dispatch();
 	t_claims();
+	t_idle();
 	t_lifecycle();
 	t_markers();
 	t_resume();
