@@ -21,6 +21,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "protocol.h"
+#include "sqlmem.h"
 #include "store-internal.h"
 #include "xmalloc.h"
 
@@ -276,7 +277,9 @@ store_ckpt_stop(struct store *s)
 
 /*
  * Before SQLite's first use: no memory statistics, which cost a global
- * mutex on every allocation (and SQLite allocates a lot).
+ * mutex on every allocation (and SQLite allocates a lot), and its small
+ * blocks kept by thread (sqlmem.c). A sanitizer build leaves SQLite on the
+ * C library's allocator, which it watches.
  */
 static int	store_sqlite_ok;
 
@@ -285,6 +288,10 @@ store_sqlite_init(void)
 {
 	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
 		log_debug("store: SQLite is initialised already");
+#ifndef __SANITIZE_ADDRESS__
+	if (sqlmem_install() != 0)
+		log_debug("store: SQLite keeps its own allocator");
+#endif
 	store_sqlite_ok = sqlite3_initialize() == SQLITE_OK;
 }
 
