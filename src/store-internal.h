@@ -31,6 +31,7 @@
 #define STORE_CKPT_HARD		16000	/* pages that stop writers for one */
 #define STORE_CKPT_TAIL		32	/* pages left for that one */
 #define STORE_CKPT_PASSES	8	/* passes to leave only them */
+#define STORE_BATCH_ROUNDS	4	/* batches a writing thread runs */
 
 struct store_cached {
 	const char	*sql;

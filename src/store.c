@@ -1621,11 +1621,17 @@ store_batch_run(struct store *s, struct store_job *batch)
 	}
 }
 
-/* Runs fn(s, arg, err) in a write transaction, maybe with others. */
+/*
+ * Runs fn(s, arg, err) in a write transaction, maybe with others. A thread
+ * that ran a batch runs the next ones too, up to STORE_BATCH_ROUNDS in
+ * all, if writes queued meanwhile: handing the writer to another thread
+ * costs a wake-up during which nothing is written.
+ */
 int
 store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
 {
 	struct store_job	 job, *batch, *j, *next;
+	int			 rounds = 0;
 
 	memset(&job, 0, sizeof job);
 	job.fn = fn;
@@ -1636,12 +1642,17 @@ store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
 	pthread_mutex_lock(&s->q_lock);
 	*s->q_tail = &job;
 	s->q_tail = &job.next;
-	while (!job.done) {
-		if (s->combining) {
+	for (;;) {
+		if (job.done) {
+			if (s->q_head == NULL || s->combining ||
+			    rounds >= STORE_BATCH_ROUNDS)
+				break;
+		} else if (s->combining) {
 			pthread_cond_wait(&job.cond, &s->q_lock);
 			continue;
 		}
 		s->combining = 1;
+		rounds++;
 		batch = s->q_head;
 		s->q_head = NULL;
 		s->q_tail = &s->q_head;
@@ -1661,7 +1672,8 @@ store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
 				pthread_cond_signal(&j->cond);
 		}
 		/* Those that queued meanwhile: the first runs them. */
-		if (s->q_head != NULL)
+		if (s->q_head != NULL && (!job.done ||
+		    rounds >= STORE_BATCH_ROUNDS))
 			pthread_cond_signal(&s->q_head->cond);
 	}
 	pthread_mutex_unlock(&s->q_lock);
