@@ -729,6 +729,57 @@ store_rover_seen_due(int64_t last_ms, int64_t now_ms)
 	return (last_ms / window != now_ms / window);
 }
 
+/*
+ * Whether last seen is written now: at most once a second (and whenever
+ * it is announced), not at every claim: being offline takes a minute, and
+ * a busy rover's claims would rewrite its row each time.
+ */
+static int
+store_rover_seen_stale(int64_t last_ms, int64_t now_ms)
+{
+	return (store_rover_seen_due(last_ms, now_ms) ||
+	    now_ms - last_ms >= STORE_SEEN_STEP_MS);
+}
+
+/* What a claim looks at of its rover: 1, 0 no such rover, -1. */
+static int
+store_rover_row(struct store *s, const struct store_rover *rv,
+    struct json_object **row, struct ufo_error *err)
+{
+	return (store_get_json(s, err, row, "SELECT tags, auto_tags,"
+	    " revoked_at, last_seen_ms FROM rovers WHERE id = ?"
+	    " AND fleet_id = ?", "ss", rv->id, rv->fleet));
+}
+
+static int
+store_rover_kinds(struct store *s, const struct store_rover *rv,
+    struct json_object **list, struct ufo_error *err)
+{
+	return (store_get_list(s, err, list, "SELECT kind FROM rover_kinds"
+	    " WHERE rover_id = ? ORDER BY kind", "s", rv->id));
+}
+
+/*
+ * The auto tags a claim brings (given, NULL for none), normalised into
+ * *norm when they are not the stored ones; *norm NULL when they are.
+ */
+static int
+store_rover_new_tags(struct json_object *given, const char *stored,
+    char **norm, struct ufo_error *err)
+{
+	*norm = NULL;
+	/* The same tags as last time, in the same order: nothing to do. */
+	if (given == NULL || strcmp(jsonx_compact(given), stored) == 0)
+		return (0);
+	if (store_tags_normalize(given, "auto_tags", norm, err) != 0)
+		return (-1);
+	if (strcmp(*norm, stored) == 0) {
+		free(*norm);
+		*norm = NULL;
+	}
+	return (0);
+}
+
 static int
 store_rover_touch(struct store *s, const struct store_rover *rv,
     struct json_object *in, char **tags, char **autos,
@@ -750,9 +801,7 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 	if (jsonx_get_string_array(in, "auto_tags", &given, JSONX_OPTIONAL,
 	    err) == -1)
 		return (-1);
-	if ((r = store_get_json(s, err, &row, "SELECT tags, auto_tags,"
-	    " revoked_at, last_seen_ms FROM rovers WHERE id = ?"
-	    " AND fleet_id = ?", "ss", rv->id, rv->fleet)) != 1) {
+	if ((r = store_rover_row(s, rv, &row, err)) != 1) {
 		if (r == 0)
 			err_set(err, UFO_EUNAUTH, "", "invalid rover");
 		return (-1);
@@ -762,23 +811,16 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 		goto out;
 	}
 	stored = jsonx_str(row, "auto_tags");
-	/* The same tags as last time, in the same order: nothing to do. */
-	if (given != NULL && strcmp(jsonx_compact(given), stored) != 0 &&
-	    store_tags_normalize(given, "auto_tags", &norm, err) != 0)
+	if (store_rover_new_tags(given, stored, &norm, err) != 0)
 		goto out;
-	/*
-	 * Seen is written at most once a second (and whenever it is
-	 * announced), not at every claim: being offline takes a minute, and
-	 * a busy rover's claims would rewrite its row each time.
-	 */
 	seen = jsonx_int(row, "last_seen_ms", 0);
 	due = store_rover_seen_due(seen, s->now_ms);
-	if ((due || s->now_ms - seen >= STORE_SEEN_STEP_MS) &&
+	if (store_rover_seen_stale(seen, s->now_ms) &&
 	    store_exec(s, err, "UPDATE rovers"
 	    " SET last_seen_at = ?, last_seen_ms = ? WHERE id = ?", "sis",
 	    s->now, s->now_ms, rv->id) == -1)
 		goto out;
-	if (norm != NULL && strcmp(norm, stored) != 0) {
+	if (norm != NULL) {
 		if (store_exec(s, err, "UPDATE rovers SET auto_tags = ?,"
 		    " updated_at = ? WHERE id = ?", "sss", norm, s->now,
 		    rv->id) == -1 ||
@@ -790,8 +832,7 @@ store_rover_touch(struct store *s, const struct store_rover *rv,
 	} else if (due && store_rover_announce(s, rv->fleet, rv->id,
 	    "rover.updated", NULL, err) != 0)
 		goto out;
-	if (store_get_list(s, err, &list, "SELECT kind FROM rover_kinds"
-	    " WHERE rover_id = ? ORDER BY kind", "s", rv->id) != 0)
+	if (store_rover_kinds(s, rv, &list, err) != 0)
 		goto out;
 	for (i = 0; i < json_object_array_length(list); i++) {
 		if (store_run_unblock(s, rv->fleet, jsonx_str(
@@ -912,9 +953,24 @@ store_rover_next(struct store *s, const struct store_rover *rv,
 	}
 }
 
-/* What a claim's body may hold. */
-static const char *const store_claim_keys[] = { "wait", "auto_tags",
-    "free_units", NULL };
+/* A claim's body: what it may hold, and its free units (1 if not said). */
+static int
+store_claim_body(struct json_object *in, int64_t *free_units,
+    struct ufo_error *err)
+{
+	static const char *const keys[] = { "wait", "auto_tags",
+	    "free_units", NULL };
+	int64_t	 wait;
+
+	*free_units = 1;
+	/* The API parks the claim; the store answers it now. */
+	if (in != NULL && (store_body(in, keys, err) != 0 ||
+	    jsonx_get_int(in, "wait", &wait, JSONX_OPTIONAL, err) == -1 ||
+	    jsonx_get_int(in, "free_units", free_units, JSONX_OPTIONAL,
+	    err) == -1))
+		return (-1);
+	return (0);
+}
 
 static int
 store_rover_claim_tx(struct store *s, const struct store_rover *rv,
@@ -923,16 +979,11 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	struct json_object	*kinds = NULL, *best = NULL, *creds = NULL;
 	char			*tags = NULL, *autos = NULL;
 	char			 id[STORE_ID_SIZE], lease[STORE_TS_SIZE];
-	int64_t			 wait = 0, free_units = 1;
+	int64_t			 free_units;
 	int			 r, rc = -1;
 
-	if (in != NULL && (store_body(in, store_claim_keys, err) != 0 ||
-	    jsonx_get_int(in, "wait", &wait, JSONX_OPTIONAL, err) == -1 ||
-	    jsonx_get_int(in, "free_units", &free_units, JSONX_OPTIONAL,
-	    err) == -1))
-		return (-1);
-	(void)wait;	/* the API parks the claim; here it is answered now */
-	if (store_rover_touch(s, rv, in, &tags, &autos, &kinds, err) != 0)
+	if (store_claim_body(in, &free_units, err) != 0 ||
+	    store_rover_touch(s, rv, in, &tags, &autos, &kinds, err) != 0)
 		return (-1);
 	/* A full rover is seen, but gets nothing. */
 	if (free_units <= 0) {
@@ -1001,36 +1052,25 @@ store_rover_idle(struct store *s, const struct store_rover *rv,
 	struct store		*r;
 	const char		*kind, *stored;
 	char			*norm = NULL;
-	int64_t			 seen, blocked, wait, free_units = 1;
+	int64_t			 blocked, free_units;
 	size_t			 i;
 	int			 idle = 0;
 
 	/* A body the claim would refuse is the writer's to refuse. */
-	if (in != NULL && (store_body(in, store_claim_keys, NULL) != 0 ||
-	    jsonx_get_int(in, "wait", &wait, JSONX_OPTIONAL, NULL) == -1 ||
-	    jsonx_get_int(in, "free_units", &free_units, JSONX_OPTIONAL,
-	    NULL) == -1 ||
+	if (store_claim_body(in, &free_units, NULL) != 0 ||
 	    jsonx_get_string_array(in, "auto_tags", &given, JSONX_OPTIONAL,
-	    NULL) == -1))
+	    NULL) == -1)
 		return (0);
 	r = store_read(s);
 	r->now_ms = store_clock_ms(r);
-	if (store_get_json(r, NULL, &row, "SELECT tags, auto_tags,"
-	    " revoked_at, last_seen_ms FROM rovers WHERE id = ?"
-	    " AND fleet_id = ?", "ss", rv->id, rv->fleet) != 1 ||
-	    jsonx_str(row, "revoked_at") != NULL)
-		goto out;
-	seen = jsonx_int(row, "last_seen_ms", 0);
-	if (store_rover_seen_due(seen, r->now_ms) ||
-	    r->now_ms - seen >= STORE_SEEN_STEP_MS)
+	if (store_rover_row(r, rv, &row, NULL) != 1 ||
+	    jsonx_str(row, "revoked_at") != NULL ||
+	    store_rover_seen_stale(jsonx_int(row, "last_seen_ms", 0),
+	    r->now_ms))
 		goto out;
 	stored = jsonx_str(row, "auto_tags");
-	if (given != NULL && strcmp(jsonx_compact(given), stored) != 0 &&
-	    (store_tags_normalize(given, "auto_tags", &norm, NULL) != 0 ||
-	    strcmp(norm, stored) != 0))
-		goto out;
-	if (store_get_list(r, NULL, &kinds, "SELECT kind FROM rover_kinds"
-	    " WHERE rover_id = ? ORDER BY kind", "s", rv->id) != 0)
+	if (store_rover_new_tags(given, stored, &norm, NULL) != 0 ||
+	    norm != NULL || store_rover_kinds(r, rv, &kinds, NULL) != 0)
 		goto out;
 	for (i = 0; i < json_object_array_length(kinds); i++) {
 		kind = jsonx_str(json_object_array_get_idx(kinds, i), "kind");
