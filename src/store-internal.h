@@ -32,6 +32,7 @@
 #define STORE_CKPT_TAIL		32	/* pages left for that one */
 #define STORE_CKPT_PASSES	8	/* passes to leave only them */
 #define STORE_BATCH_ROUNDS	4	/* batches a writing thread runs */
+#define STORE_BATCH_MAX		16	/* writes a transaction takes in */
 
 struct store_cached {
 	const char	*sql;

@@ -1427,21 +1427,32 @@ store_list_fleet(struct store *s, const char *fleet, const char *sql,
 
 /* Ids, time, validation. */
 
-/* prefix_ + 20 lowercase base32 characters (100 random bits). */
+/*
+ * prefix_ + 20 lowercase base32 characters: 10 of the time in ms, then 10
+ * random (50 bits). The alphabet is in byte order, so ids sort by when
+ * they were made: a new row's id goes at the end of its index, on a page
+ * the rows made just before dirtied too, not on a random one of its own.
+ */
 void
 store_new_id(char *buf, const char *prefix)
 {
 	static const char	 alphabet[] =
-	    "abcdefghijklmnopqrstuvwxyz234567";
-	unsigned char		 rnd[20];
+	    "234567abcdefghijklmnopqrstuvwxyz";
+	unsigned char		 rnd[10];
+	struct timespec		 ts;
+	uint64_t		 ms;
 	size_t			 i, len;
 
 	len = strlen(prefix);
-	if (len + 1 + sizeof rnd + 1 > STORE_ID_SIZE)
+	if (len + 1 + 2 * sizeof rnd + 1 > STORE_ID_SIZE)
 		fatalx("%s: prefix too long", __func__);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	randombytes_buf(rnd, sizeof rnd);
 	memcpy(buf, prefix, len);
 	buf[len++] = '_';
+	for (i = 0; i < 10; i++)
+		buf[len++] = alphabet[(ms >> (5 * (9 - i))) & 31];
 	for (i = 0; i < sizeof rnd; i++)
 		buf[len++] = alphabet[rnd[i] & 31];
 	buf[len] = '\0';
@@ -1492,11 +1503,11 @@ store_clock_ms(struct store *s)
 /*
  * Group commit. Most of a write's cost is the COMMIT (every page it dirtied
  * goes to the WAL) and waiting for the writer, so writes queue: the first
- * one to find no batch running takes all that are queued and runs them in
- * one transaction, each in a savepoint of its own so that one that fails
- * undoes only itself, then commits once and wakes their threads. Alone, a
- * write is a transaction of its own, as before. No answer leaves before
- * its COMMIT.
+ * one to find no batch running takes those queued and runs them in one
+ * transaction, and those that queue while it runs too, each in a savepoint
+ * of its own so that one that fails undoes only itself, then commits once
+ * and wakes their threads. Alone, a write is a transaction of its own. No
+ * answer leaves before its COMMIT.
  */
 struct store_job {
 	store_tx_fn		 fn;
@@ -1569,56 +1580,95 @@ store_job_run(struct store *s, struct store_job *j, struct ufo_error *e)
 	return (0);
 }
 
+/* Up to max of the jobs queued, taken off the queue (q_lock held). */
+static struct store_job *
+store_queue_take(struct store *s, int max)
+{
+	struct store_job	*head = s->q_head, *j;
+	int			 n;
+
+	for (j = head, n = 1; j != NULL && n < max; j = j->next)
+		n++;
+	if (j == NULL || j->next == NULL) {
+		s->q_head = NULL;
+		s->q_tail = &s->q_head;
+	} else {
+		s->q_head = j->next;
+		j->next = NULL;
+	}
+	return (head);
+}
+
+/* Fails the jobs from first to last that had succeeded: their tx is gone. */
+static void
+store_jobs_lost(struct store_job *first, struct store_job *last,
+    const struct ufo_error *why)
+{
+	struct store_job	*j;
+
+	for (j = first; j != NULL; j = j->next) {
+		if (j->rc == 0)
+			store_job_fail(j, why);
+		if (j == last)
+			break;
+	}
+}
+
+/*
+ * Runs batch in one transaction, and with it the writes that queue while
+ * it runs, up to STORE_BATCH_MAX in all: a write that arrives during a
+ * batch shares its COMMIT instead of waiting for it and paying its own.
+ * The jobs taken are linked after batch. The first write of a transaction
+ * runs bare (if it fails, the transaction is rolled back, with nothing
+ * else in it); the others each in a savepoint.
+ */
 static void
 store_batch_run(struct store *s, struct store_job *batch)
 {
-	struct store_job	*j, *k, *first = batch;
+	struct store_job	*j, *first = NULL;
 	struct ufo_error	 e;
-	int			 kept = 0;
+	int			 n = 0, kept = 0;
 
 	err_clear(&e);
-	if (store_begin(s, &e) != 0) {
-		for (j = batch; j != NULL; j = j->next)
-			store_job_fail(j, &e);
-		return;
-	}
-	if (batch->next == NULL) {
-		batch->rc = batch->fn(s, batch->arg, batch->err);
-		if (store_end(s, batch->rc, batch->err) != 0)
-			batch->rc = -1;
-		return;
-	}
 	for (j = batch; j != NULL; j = j->next) {
-		kept += store_job_run(s, j, &e);
-		if (!sqlite3_get_autocommit(s->db))
-			continue;
-		/*
-		 * SQLite gave the transaction up (a full disk, say): what
-		 * the jobs before did is lost with it; go on afresh.
-		 */
-		err_set(&e, UFO_EINTERNAL, "", "database error: %s",
-		    sqlite3_errmsg(s->db));
-		store_end(s, -1, NULL);
-		for (k = first; k != j->next; k = k->next) {
-			if (k->rc == 0)
-				store_job_fail(k, &e);
+		if (!s->in_tx) {
+			if (store_begin(s, &e) != 0) {
+				for (; j != NULL; j = j->next)
+					store_job_fail(j, &e);
+				return;
+			}
+			first = j;
+			kept = 0;
 		}
-		kept = 0;
-		first = j->next;
-		if (first != NULL && store_begin(s, &e) != 0) {
-			for (k = first; k != NULL; k = k->next)
-				store_job_fail(k, &e);
-			return;
-		}
-	}
-	if (first == NULL)
-		return;
-	if (store_end(s, kept > 0 ? 0 : -1, &e) != 0 && kept > 0) {
-		for (j = first; j != NULL; j = j->next) {
+		if (kept == 0) {
+			j->rc = j->fn(s, j->arg, j->err);
+			store_reset_used(s);
 			if (j->rc == 0)
-				store_job_fail(j, &e);
+				kept = 1;
+			else
+				store_end(s, -1, NULL);
+		} else {
+			kept += store_job_run(s, j, &e);
+			if (sqlite3_get_autocommit(s->db)) {
+				/*
+				 * SQLite gave the transaction up (a full disk,
+				 * say): what the jobs before did is lost with
+				 * it; go on afresh.
+				 */
+				err_set(&e, UFO_EINTERNAL, "", "database "
+				    "error: %s", sqlite3_errmsg(s->db));
+				store_end(s, -1, NULL);
+				store_jobs_lost(first, j, &e);
+			}
+		}
+		if (++n < STORE_BATCH_MAX && j->next == NULL) {
+			pthread_mutex_lock(&s->q_lock);
+			j->next = store_queue_take(s, STORE_BATCH_MAX - n);
+			pthread_mutex_unlock(&s->q_lock);
 		}
 	}
+	if (s->in_tx && store_end(s, 0, &e) != 0)
+		store_jobs_lost(first, NULL, &e);
 }
 
 /*
@@ -1653,9 +1703,7 @@ store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
 		}
 		s->combining = 1;
 		rounds++;
-		batch = s->q_head;
-		s->q_head = NULL;
-		s->q_tail = &s->q_head;
+		batch = store_queue_take(s, STORE_BATCH_MAX);
 		pthread_mutex_unlock(&s->q_lock);
 
 		store_lock(s);

@@ -1,9 +1,10 @@
 /*
  * Group commit (store_tx) against a real SQLite file: writes that queue
- * while one runs go in one transaction, each in its own savepoint, so that
+ * while one runs join its transaction, each in its own savepoint, so that
  * one that fails undoes only itself (its rows, its wake keys, its events)
- * and the others are committed once; a write alone is a transaction of its
- * own; none is answered before its COMMIT.
+ * and the others are committed once, up to STORE_BATCH_MAX writes a
+ * transaction; a write alone is a transaction of its own; none is answered
+ * before its COMMIT.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include "tap.h"
 
 #define NJOBS	5
+#define NMANY	(STORE_BATCH_MAX + 1)
 
 static char		 fleet[64];
 
@@ -39,9 +41,10 @@ static pthread_mutex_t	 gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 gate_cond = PTHREAD_COND_INITIALIZER;
 static int		 gate_open, gate_inside;
 static int		 commits;
-static char		 woken[16][32];
+static char		 woken[64][32];
 static int		 nwoken;
 static int64_t		 notified;
+static int		 waiting;	/* queued when the gate opened */
 
 static int
 on_commit(void *arg)
@@ -55,7 +58,7 @@ static void
 on_wake(void *arg, const char *key)
 {
 	(void)arg;
-	if (nwoken < 16)
+	if (nwoken < 64)
 		snprintf(woken[nwoken++], sizeof woken[0], "%s", key);
 }
 
@@ -118,6 +121,43 @@ job_main(void *arg)
 }
 
 
+/*
+ * One write (held) holds the writer while the n jobs queue behind it, in
+ * order; then the gate opens and all are answered.
+ */
+static void
+held_round(struct store *s, struct job *held, struct job *jobs, int n)
+{
+	int	 i, tries;
+
+	pthread_mutex_lock(&gate_lock);
+	gate_open = gate_inside = 0;
+	pthread_mutex_unlock(&gate_lock);
+	held->s = s;
+	held->hold = 1;
+	pthread_create(&held->thread, NULL, job_main, held);
+	pthread_mutex_lock(&gate_lock);
+	while (!gate_inside)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	for (i = 0; i < n; i++) {
+		jobs[i].s = s;
+		pthread_create(&jobs[i].thread, NULL, job_main, &jobs[i]);
+		/* In this order: the batch runs them as they queued. */
+		for (tries = 0; store_tx_waiting(s) < i + 1 && tries < 5000;
+		    tries++)
+			usleep(1000);
+	}
+	waiting = store_tx_waiting(s);
+	pthread_mutex_lock(&gate_lock);
+	gate_open = 1;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	pthread_join(held->thread, NULL);
+	for (i = 0; i < n; i++)
+		pthread_join(jobs[i].thread, NULL);
+}
+
 static int
 setup_fn(struct store *s, void *arg, struct ufo_error *err)
 {
@@ -145,10 +185,11 @@ main(void)
 {
 	struct store		*s;
 	struct ufo_error	 err;
-	struct job		 first, jobs[NJOBS];
+	struct job		 first, jobs[NJOBS], many[NMANY];
+	char			 keys[NMANY][16];
 	char			 dir[] = "/tmp/t-store-tx.XXXXXX", path[256];
 	char			 cmd[300];
-	int			 i, base, tries;
+	int			 i, base, kept;
 	int64_t			 before;
 	static const struct {
 		const char	*key;
@@ -194,34 +235,16 @@ main(void)
 
 	/* One write holds the writer while five queue behind it. */
 	memset(&first, 0, sizeof first);
-	first.s = s;
 	first.key = "a";
-	first.hold = 1;
-	pthread_create(&first.thread, NULL, job_main, &first);
-	pthread_mutex_lock(&gate_lock);
-	while (!gate_inside)
-		pthread_cond_wait(&gate_cond, &gate_lock);
-	pthread_mutex_unlock(&gate_lock);
 	memset(jobs, 0, sizeof jobs);
 	for (i = 0; i < NJOBS; i++) {
-		jobs[i].s = s;
 		jobs[i].key = plan[i].key;
 		jobs[i].fail = plan[i].fail;
-		pthread_create(&jobs[i].thread, NULL, job_main, &jobs[i]);
-		/* In this order: the batch runs them as they queued. */
-		for (tries = 0; store_tx_waiting(s) < i + 1 && tries < 5000; tries++)
-			usleep(1000);
 	}
-	is_int(store_tx_waiting(s), NJOBS, "five writes wait for the writer");
 	base = commits;
 	before = store_event_last(s);
-	pthread_mutex_lock(&gate_lock);
-	gate_open = 1;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
-	pthread_join(first.thread, NULL);
-	for (i = 0; i < NJOBS; i++)
-		pthread_join(jobs[i].thread, NULL);
+	held_round(s, &first, jobs, NJOBS);
+	is_int(waiting, NJOBS, "five writes wait for the writer");
 
 	is_int(first.rc, 0, "the first write succeeds");
 	is_int(first.committed, 1, "and is committed when answered");
@@ -241,8 +264,8 @@ main(void)
 	    strstr(jobs[1].err.message, "job c refuses") != NULL,
 	    "the failed write has its own error");
 	ok(jobs[3].err.code == UFO_ECONFLICT, "the duplicate is a conflict");
-	is_int(commits - base, 2,
-	    "two COMMITs: the first write's, one for the five queued");
+	is_int(commits - base, 1,
+	    "one COMMIT: the five queued joined the first write's");
 
 	is_int(count_rows(s, "a"), 1, "a is kept");
 	is_int(count_rows(s, "b"), 1, "b is kept once");
@@ -258,6 +281,42 @@ main(void)
 	    "the undone write's event is not counted");
 	is_int(notified, store_event_last(s),
 	    "the last committed event is announced");
+
+	/* The first write of the transaction fails: it alone is undone. */
+	memset(&first, 0, sizeof first);
+	first.key = "f";
+	first.fail = 1;
+	memset(jobs, 0, sizeof jobs);
+	jobs[0].key = "g";
+	jobs[1].key = "h";
+	base = commits;
+	nwoken = 0;
+	held_round(s, &first, jobs, 2);
+	ok(first.rc == -1 && first.err.code == UFO_ECONFLICT,
+	    "a first write that fails has its own error");
+	ok(jobs[0].rc == 0 && jobs[0].committed == 1 && jobs[1].rc == 0 &&
+	    jobs[1].committed == 1,
+	    "the writes queued behind it are committed when answered");
+	is_int(count_rows(s, "f"), 0, "f is undone");
+	is_int(commits - base, 1, "one COMMIT for the two kept");
+	ok(was_woken("g") && was_woken("h") && !was_woken("f"),
+	    "only the kept writes' wake keys are called");
+
+	/* More than a transaction takes: the rest get the next one. */
+	memset(&first, 0, sizeof first);
+	first.key = "m";
+	memset(many, 0, sizeof many);
+	for (i = 0; i < NMANY; i++) {
+		snprintf(keys[i], sizeof keys[i], "m%d", i);
+		many[i].key = keys[i];
+	}
+	base = commits;
+	held_round(s, &first, many, NMANY);
+	for (i = 0, kept = first.committed == 1; i < NMANY; i++)
+		kept += many[i].rc == 0 && many[i].committed == 1;
+	is_int(kept, NMANY + 1, "every write of a long queue is committed");
+	is_int(commits - base, 2, "in two COMMITs: a transaction takes "
+	    "STORE_BATCH_MAX writes");
 
 	store_close(s);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

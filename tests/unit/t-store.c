@@ -2,7 +2,7 @@
  * The store against a real SQLite file: first start, missions, operation
  * codes across archive and reopen, list filters and paging, moves and
  * renumbering, validation that writes nothing, comments, labels, pilots,
- * tokens, the event feed and its notification.
+ * tokens, the event feed and its notification; ids.
  */
 #include <sys/stat.h>
 
@@ -19,7 +19,7 @@
 #include "error.h"
 #include "jsonx.h"
 #include "protocol.h"
-#include "store.h"
+#include "store-internal.h"
 #include "tap.h"
 
 struct notify_state {
@@ -252,6 +252,36 @@ event_kinds(struct store *s, const struct store_actor *a, int64_t since)
 	}
 	json_object_put(list);
 	return (buf);
+}
+
+/* Ids: typed, 20 base32 characters, in the order they were made. */
+static void
+t_ids(void)
+{
+	char			 a[STORE_ID_SIZE], b[STORE_ID_SIZE];
+	struct timespec		 ts = { 0, 2000000 };
+	size_t			 i;
+	int			 shape = 1, sorted = 1, distinct = 1;
+
+	for (i = 0; i < 200; i++) {
+		store_new_id(a, "run");
+		if (i % 50 == 0)
+			nanosleep(&ts, NULL);
+		store_new_id(b, "run");
+		if (strlen(a) != 24 || strncmp(a, "run_", 4) != 0 ||
+		    strspn(a + 4, "abcdefghijklmnopqrstuvwxyz234567") != 20)
+			shape = 0;
+		if (strcmp(a, b) == 0)
+			distinct = 0;
+		/* The same ms: only the time part is ordered. */
+		if (strncmp(a, b, 14) > 0)
+			sorted = 0;
+		if (i % 50 == 0 && strcmp(a, b) >= 0)
+			sorted = 0;
+	}
+	ok(shape, "an id is its type, _ and 20 of a-z2-7");
+	ok(distinct, "ids made in the same millisecond differ");
+	ok(sorted, "a later id sorts after an earlier one");
 }
 
 static void
@@ -1419,6 +1449,7 @@ main(void)
 	n.s = s;
 	store_set_notify(s, notify, &n);
 
+	t_ids();
 	t_bootstrap(s, &a);
 	t_missions(s, &a);
 	t_codes(path, &s, &a);
