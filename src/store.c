@@ -22,6 +22,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "sqlmem.h"
+#include "walbuf.h"
 #include "store-internal.h"
 #include "xmalloc.h"
 
@@ -31,6 +32,9 @@ static void	store_keys_clear(struct store_keys *);
 static void	store_keys_move(struct store_keys *, struct store_keys *);
 static void	store_auth_flush(struct store *);
 static void	*store_ckpt_main(void *);
+
+/* The VFS our connections use: WALBUF_VFS, or NULL for the default. */
+static const char	*store_vfs;
 
 /* Opens a connection to path with what every connection of ours sets. */
 static int
@@ -43,7 +47,7 @@ store_conn_open(const char *path, int create, sqlite3 **dbp,
 	*dbp = NULL;
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
-	    NULL);
+	    store_vfs);
 	if (rc != SQLITE_OK) {
 		err_set(err, UFO_EINTERNAL, "", "database %s: %s", path,
 		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -279,7 +283,8 @@ store_ckpt_stop(struct store *s)
  * Before SQLite's first use: no memory statistics, which cost a global
  * mutex on every allocation (and SQLite allocates a lot), and its small
  * blocks kept by thread (sqlmem.c). A sanitizer build leaves SQLite on the
- * C library's allocator, which it watches.
+ * C library's allocator, which it watches. After it: the VFS that gathers
+ * a commit's WAL writes into one (walbuf.c).
  */
 static int	store_sqlite_ok;
 
@@ -293,6 +298,10 @@ store_sqlite_init(void)
 		log_debug("store: SQLite keeps its own allocator");
 #endif
 	store_sqlite_ok = sqlite3_initialize() == SQLITE_OK;
+	if (store_sqlite_ok && walbuf_install() == 0)
+		store_vfs = WALBUF_VFS;
+	else
+		log_debug("store: the WAL's writes are not gathered");
 }
 
 int
