@@ -49,7 +49,7 @@ store_event_row(struct store *s, struct ufo_error *err,
 		return (err_set(err, UFO_EINTERNAL, "", "event %s outside a "
 		    "transaction", kind));
 	va_start(ap, fmt);
-	stmt = store_vprepare(s, err, sql, fmt, ap);
+	stmt = store_vprepare(s, err, 1, sql, fmt, ap);
 	va_end(ap);
 	if (stmt == NULL)
 		return (-1);

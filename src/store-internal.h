@@ -202,10 +202,10 @@ int		 store_tx_waiting(struct store *);
 int		 store_sqlerr(struct store *, struct ufo_error *);
 sqlite3_stmt	*store_prepare(struct store *, struct ufo_error *,
 		     const char *, const char *, ...);
-sqlite3_stmt	*store_vprepare(struct store *, struct ufo_error *,
+sqlite3_stmt	*store_vprepare(struct store *, struct ufo_error *, int,
 		     const char *, const char *, va_list);
 int		 store_bindv(struct store *, sqlite3_stmt *, struct ufo_error *,
-		     const char *, va_list);
+		     int, const char *, va_list);
 int		 store_step(struct store *, sqlite3_stmt *, struct ufo_error *);
 int		 store_exec(struct store *, struct ufo_error *, const char *,
 		     const char *, ...);

@@ -979,7 +979,7 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	struct json_object	*kinds = NULL, *best = NULL, *creds = NULL;
 	char			*tags = NULL, *autos = NULL;
 	char			 id[STORE_ID_SIZE], lease[STORE_TS_SIZE];
-	int64_t			 free_units;
+	int64_t			 free_units, attempt;
 	int			 r, rc = -1;
 
 	if (store_claim_body(in, &free_units, err) != 0 ||
@@ -999,9 +999,10 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	}
 	snprintf(id, sizeof id, "%s", jsonx_str(best, "id"));
 	store_time_format(lease, sizeof lease, s->now_ms + STORE_LEASE_MS);
-	if ((r = store_exec(s, err, "UPDATE runs SET status = 'claimed',"
-	    " rover_id = ?2, claimed_at = ?3, lease_ms = ?4,"
-	    " lease_expires_at = ?5 WHERE id = ?1 AND status = 'queued'",
+	if ((r = store_get_int(s, err, &attempt, "UPDATE runs SET"
+	    " status = 'claimed', rover_id = ?2, claimed_at = ?3,"
+	    " lease_ms = ?4, lease_expires_at = ?5"
+	    " WHERE id = ?1 AND status = 'queued' RETURNING attempt",
 	    "sssis", id, rv->id, s->now, s->now_ms + STORE_LEASE_MS,
 	    lease)) != 1) {
 		if (r == 0)
@@ -1015,10 +1016,13 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	    id) == -1)
 		goto out;
 	if (store_run_announce(s, rv->fleet, id, "run.claimed", NULL, NULL,
-	    err) != 0 ||
-	    store_run_claim_json(s, id, out, err) != 0)
+	    err) != 0)
 		goto out;
-	/* Only here, to the rover that now holds the run, do they go. */
+	/* What was claimed; store_rover_claim reads the rest. */
+	*out = json_object_new_object();
+	json_object_object_add(*out, "id", json_object_new_string(id));
+	json_object_object_add(*out, "attempt",
+	    json_object_new_int64(attempt));
 	if (creds != NULL) {
 		json_object_object_add(*out, "credentials", creds);
 		creds = NULL;
@@ -1121,16 +1125,45 @@ int
 store_rover_claim(struct store *s, const struct store_rover *rv,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	int	 rc;
+	struct json_object	*claimed = NULL, *creds;
+	struct store		*r;
+	struct ufo_error	 e;
+	const char		*id;
+	int64_t			 attempt;
+	int			 rc;
 
-	struct store_rover_req	 r = { rv, in, out, store_rover_claim_tx };
+	struct store_rover_req	 req = { rv, in, &claimed,
+	    store_rover_claim_tx };
 
 	*out = NULL;
-	if ((rc = store_tx(s, store_rover_job, &r, err)) != 0) {
-		jsonx_wipe(*out);
-		json_object_put(*out);
-		*out = NULL;
+	if ((rc = store_tx(s, store_rover_job, &req, err)) != 0 ||
+	    claimed == NULL)
+		goto out;
+	/*
+	 * The answer is the claimed run's snapshot, read after the commit
+	 * on a reader: the writer has others waiting.
+	 */
+	id = jsonx_str(claimed, "id");
+	attempt = jsonx_int(claimed, "attempt", 0);
+	r = store_read(s);
+	rc = store_run_claim_json(r, id, out, err);
+	store_read_end(r);
+	if (rc != 0) {
+		/* Not answered: queued again at once, not when it expires. */
+		err_clear(&e);
+		if (store_run_undelivered(s, rv, id, attempt, &e) != 0)
+			log_warn("run %s: %s", id, e.message);
+		goto out;
 	}
+	/* Only here, to the rover that now holds the run, do they go. */
+	if (json_object_object_get_ex(claimed, "credentials", &creds)) {
+		json_object_object_add(*out, "credentials",
+		    json_object_get(creds));
+		json_object_object_del(claimed, "credentials");
+	}
+out:
+	jsonx_wipe(claimed);
+	json_object_put(claimed);
 	return (rc);
 }
 

@@ -1181,6 +1181,18 @@ store_run_start(struct store *s, const struct store_rover *rv,
 struct store_run_msg {
 	int64_t			 seq;
 	struct json_object	*msg;
+	const char		*type;		/* as stored */
+	char			*text;		/* its data, as stored */
+};
+
+/* A batch of messages, read and turned into text before the writer. */
+struct store_run_batch {
+	const struct store_rover	*rv;
+	const char			*id;
+	int64_t				 attempt;
+	struct store_run_msg		*msgs;
+	size_t				 count;
+	char				**out;
 };
 
 static int
@@ -1249,64 +1261,64 @@ bad:
 	    "an object {\"seq\",\"type\",\"data\"}", i));
 }
 
-static int
-store_run_messages_tx(struct store *s, const struct store_rover *rv,
-    const char *id, struct json_object *in, char **out, struct ufo_error *err)
+/* Each message's type and data as stored: an unknown type is a log line. */
+static void
+store_run_msgs_text(struct store_run_msg *msgs, size_t count)
 {
-	static const char *const keys[] = { "attempt", "messages", NULL };
-	struct store_run_row	 row;
-	struct store_run_msg	*msgs = NULL;
-	struct json_object	*list, *data, *log = NULL;
-	const char		*type, *text;
-	size_t			 i, count;
-	int64_t			 attempt, n, accepted = 0, dups = 0;
-	int			 r, rc = -1;
-
-	if (store_body(in, keys, err) != 0 ||
-	    jsonx_get_int(in, "attempt", &attempt, JSONX_REQUIRED, err) == -1)
-		return (-1);
-	if (!json_object_object_get_ex(in, "messages", &list) || list == NULL)
-		return (err_set(err, UFO_EINVAL, "messages", "messages: "
-		    "required"));
-	if (store_run_msgs_read(list, &msgs, &count, err) != 0)
-		goto out;
-	if (store_run_find(s, rv->fleet, id, &row, err) != 0 ||
-	    (r = store_run_reported(s, &row, err)) == -1 ||
-	    store_run_fence(&row, rv, attempt, r, err) != 0 ||
-	    store_get_int(s, err, &n, "SELECT coalesce(max(n), 0)"
-	    " FROM run_messages WHERE run = ?", "i", row.seq) != 1)
-		goto out;
-	/*
-	 * Messages are numbered 1, 2, … without a gap, so the last number is
-	 * their count: a batch writes no counter on the run's row.
-	 */
+	struct json_object	*data, *log;
+	const char		*type;
+	size_t			 i;
 
 	for (i = 0; i < count; i++) {
 		type = json_object_get_string(json_object_object_get(
 		    msgs[i].msg, "type"));
 		data = json_object_object_get(msgs[i].msg, "data");
-		if (store_run_message_type(type))
-			text = data != NULL ? jsonx_compact(data) : "{}";
-		else {
-			/* Never dropped: an unknown type is a log line. */
-			log = json_object_new_object();
-			json_object_object_add(log, "line",
-			    json_object_new_string(jsonx_compact(msgs[i].msg)));
-			json_object_object_add(log, "original_type",
-			    json_object_new_string(type));
-			json_object_object_add(log, "original",
-			    json_object_get(data));
-			type = "log";
-			text = jsonx_compact(log);
+		if (store_run_message_type(type)) {
+			msgs[i].type = type;
+			msgs[i].text = xstrdup(data != NULL ?
+			    jsonx_compact(data) : "{}");
+			continue;
 		}
+		/* Never dropped. */
+		log = json_object_new_object();
+		json_object_object_add(log, "line",
+		    json_object_new_string(jsonx_compact(msgs[i].msg)));
+		json_object_object_add(log, "original_type",
+		    json_object_new_string(type));
+		json_object_object_add(log, "original", json_object_get(data));
+		msgs[i].type = "log";
+		msgs[i].text = xstrdup(jsonx_compact(log));
+		json_object_put(log);
+	}
+}
+
+static int
+store_run_messages_tx(struct store *s, void *arg, struct ufo_error *err)
+{
+	struct store_run_batch	*b = arg;
+	struct store_run_row	 row;
+	int64_t			 n, accepted = 0, dups = 0;
+	size_t			 i;
+	int			 r;
+
+	if (store_run_find(s, b->rv->fleet, b->id, &row, err) != 0 ||
+	    (r = store_run_reported(s, &row, err)) == -1 ||
+	    store_run_fence(&row, b->rv, b->attempt, r, err) != 0 ||
+	    store_get_int(s, err, &n, "SELECT coalesce(max(n), 0)"
+	    " FROM run_messages WHERE run = ?", "i", row.seq) != 1)
+		return (-1);
+	/*
+	 * Messages are numbered 1, 2, … without a gap, so the last number is
+	 * their count: a batch writes no counter on the run's row.
+	 */
+	for (i = 0; i < b->count; i++) {
 		r = store_exec(s, err, "INSERT OR IGNORE INTO run_messages"
 		    " (run, n, attempt, seq, type, data, created_at)"
 		    " VALUES (?, ?, ?, ?, ?, ?, ?)", "iiiisss", row.seq, n + 1,
-		    attempt, msgs[i].seq, type, text, s->now);
-		json_object_put(log);
-		log = NULL;
+		    b->attempt, b->msgs[i].seq, b->msgs[i].type,
+		    b->msgs[i].text, s->now);
 		if (r == -1)
-			goto out;
+			return (-1);
 		if (r == 1) {
 			n++;
 			accepted++;
@@ -1315,20 +1327,48 @@ store_run_messages_tx(struct store *s, const struct store_rover *rv,
 	}
 	if (accepted > 0)
 		store_wake_add(s, "run:%s", row.id);
-	xasprintf(out, "{\"accepted\":%lld,\"duplicates\":%lld}\n",
+	xasprintf(b->out, "{\"accepted\":%lld,\"duplicates\":%lld}\n",
 	    (long long)accepted, (long long)dups);
-	rc = 0;
-out:
-	free(msgs);
-	return (rc);
+	return (0);
 }
 
+/*
+ * A batch is checked and its messages turned into text first: the writer
+ * only looks up the run and inserts them.
+ */
 int
 store_run_messages(struct store *s, const struct store_rover *rv,
     const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	return (store_run_call(s, rv, id, in, out, err,
-	    store_run_messages_tx));
+	static const char *const keys[] = { "attempt", "messages", NULL };
+	struct store_run_batch	 b;
+	struct json_object	*list;
+	size_t			 i;
+	int			 rc = -1;
+
+	memset(&b, 0, sizeof b);
+	b.rv = rv;
+	b.id = id;
+	b.out = out;
+	*out = NULL;
+	if (store_body(in, keys, err) != 0 ||
+	    jsonx_get_int(in, "attempt", &b.attempt, JSONX_REQUIRED,
+	    err) == -1)
+		return (-1);
+	if (!json_object_object_get_ex(in, "messages", &list) || list == NULL)
+		return (err_set(err, UFO_EINVAL, "messages", "messages: "
+		    "required"));
+	if (store_run_msgs_read(list, &b.msgs, &b.count, err) == 0) {
+		store_run_msgs_text(b.msgs, b.count);
+		if ((rc = store_tx(s, store_run_messages_tx, &b, err)) != 0) {
+			free(*out);
+			*out = NULL;
+		}
+	}
+	for (i = 0; i < b.count; i++)
+		free(b.msgs[i].text);
+	free(b.msgs);
+	return (rc);
 }
 
 /* Artifact names: [A-Za-z0-9._-], 1-128, not starting with a dot. */

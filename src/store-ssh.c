@@ -30,7 +30,7 @@ store_ssh_write(struct store *s, struct ufo_error *err, const char *sql,
 	store_lock(s);
 	if ((rc = store_begin(s, err)) == 0) {
 		va_start(ap, fmt);
-		stmt = store_vprepare(s, err, sql, fmt, ap);
+		stmt = store_vprepare(s, err, 1, sql, fmt, ap);
 		va_end(ap);
 		if (stmt == NULL)
 			rc = -1;
