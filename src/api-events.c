@@ -25,11 +25,12 @@ events_stream_fill(void *cls, int *done, struct ufo_error *err)
 	struct events_stream	*es = cls;
 	struct json_object	*items, *ev;
 	char			*out = NULL;
+	int64_t			 last;
 	size_t			 i, n;
 
 	(void)done;
 	if (store_event_list(es->store, &es->actor, es->since, EVENTS_PAGE,
-	    &items, err) == -1)
+	    &items, &last, err) == -1)
 		return (NULL);
 	n = json_object_array_length(items);
 	if (!es->started) {
@@ -43,6 +44,8 @@ events_stream_fill(void *cls, int *done, struct ufo_error *err)
 		api_sse_append(&out, es->since, jsonx_str(ev, "kind"),
 		    jsonx_compact(ev));
 	}
+	/* Past the other fleets' events too. */
+	es->since = last;
 	json_object_put(items);
 	return (out);
 }
@@ -59,7 +62,7 @@ api_events_list(struct api_request *req, struct api_response *resp,
 {
 	struct events_stream	*es;
 	struct json_object	*items;
-	int64_t			 since, limit, wait, seen;
+	int64_t			 since, limit, wait, seen, last;
 
 	if (api_since(req, &since, err) == -1 ||
 	    api_query_int(req, "limit", EVENTS_PAGE, 1, 1000, &limit,
@@ -85,7 +88,7 @@ api_events_list(struct api_request *req, struct api_response *resp,
 	for (;;) {
 		seen = waiter_generation(WAITER_EVENTS);
 		if (store_event_list(req->store, &req->actor, since, limit,
-		    &items, err) == -1)
+		    &items, &last, err) == -1)
 			return (API_ERROR);
 		if (json_object_array_length(items) > 0 || wait == 0 ||
 		    req->woken == API_WOKEN_TIMEOUT ||
@@ -94,15 +97,14 @@ api_events_list(struct api_request *req, struct api_response *resp,
 		    waiter_now() >= req->deadline)
 			break;
 		json_object_put(items);
+		/* Woken, it reads on from there. */
+		since = last;
 		if (server_park(req, WAITER_EVENTS, NULL, seen,
 		    req->deadline) == API_PARKED)
 			return (API_PARKED);
 	}
 	resp->json = json_object_new_object();
-	if (json_object_array_length(items) > 0)
-		since = jsonx_int(json_object_array_get_idx(items,
-		    json_object_array_length(items) - 1), "id", since);
 	json_object_object_add(resp->json, "items", items);
-	json_object_object_add(resp->json, "last", json_object_new_int64(since));
+	json_object_object_add(resp->json, "last", json_object_new_int64(last));
 	return (API_DONE);
 }

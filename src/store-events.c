@@ -79,10 +79,19 @@ store_event_row(struct store *s, struct ufo_error *err,
 	return (0);
 }
 
+/*
+ * The feed is read in id order across fleets, with the actor's kept: an
+ * index by fleet would be one more page written by every change. So that
+ * a quiet fleet's reader does not go over the others' events again and
+ * again, *last (when not NULL) is where the next read starts: the last
+ * event returned if the page is full, else the last event of all.
+ */
 int
 store_event_list(struct store *s, const struct store_actor *a, int64_t since,
-    int64_t limit, struct json_object **out, struct ufo_error *err)
+    int64_t limit, struct json_object **out, int64_t *last,
+    struct ufo_error *err)
 {
+	size_t	 n;
 	int	 r;
 
 	if (since < 0)
@@ -95,8 +104,20 @@ store_event_list(struct store *s, const struct store_actor *a, int64_t since,
 	r = store_get_list(s, err, out,
 	    "SELECT id, fleet_id AS fleet, kind, entity_id,"
 	    " data AS \"data:json\", created_at FROM events"
-	    " WHERE fleet_id = ? AND id > ? ORDER BY id LIMIT ?",
+	    " WHERE id > ?2 AND fleet_id = ?1 ORDER BY id LIMIT ?3",
 	    "sii", a->fleet, since, limit);
+	if (r == 0 && last != NULL) {
+		n = json_object_array_length(*out);
+		if (n == (size_t)limit)
+			*last = jsonx_int(json_object_array_get_idx(*out, n - 1),
+			    "id", since);
+		else if (store_get_int(s, err, last, "SELECT coalesce(max(id),"
+		    " ?1) FROM events WHERE id >= ?1", "i", since) != 1) {
+			json_object_put(*out);
+			*out = NULL;
+			r = -1;
+		}
+	}
 	store_read_end(s);
 	return (r);
 }

@@ -506,6 +506,10 @@ static const char *const store_migrations[] = {
 	/* A run's message count is its last message's number (they have no
 	 * gaps), so that a batch no longer rewrites the run's row. */
 	"ALTER TABLE runs DROP COLUMN messages;",
+
+	/* The feed is read in id order, a fleet's events picked out (see
+	 * store_event_list): an index by fleet cost every change a page. */
+	"DROP INDEX events_fleet;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))

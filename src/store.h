@@ -223,9 +223,12 @@ int	 store_crew_create(struct store *, const struct store_actor *,
 int	 store_crew_list(struct store *, const struct store_actor *,
 	     struct json_object **, struct ufo_error *);
 
-/* Events of the actor's fleet with id > since, oldest first, at most limit. */
+/*
+ * Events of the actor's fleet with id > since, oldest first, at most limit;
+ * *last (if not NULL) the since of the next read.
+ */
 int	 store_event_list(struct store *, const struct store_actor *, int64_t,
-	     int64_t, struct json_object **, struct ufo_error *);
+	     int64_t, struct json_object **, int64_t *, struct ufo_error *);
 
 /* Enrollment codes (shown once) and rovers. */
 int	 store_code_create(struct store *, const struct store_actor *,

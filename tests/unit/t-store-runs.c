@@ -130,7 +130,7 @@ event_kinds(struct env *e, int64_t since)
 	size_t			 i;
 
 	buf[0] = '\0';
-	if (store_event_list(e->s, &e->a, since, 1000, &list, &err) != 0)
+	if (store_event_list(e->s, &e->a, since, 1000, &list, NULL, &err) != 0)
 		return ("(error)");
 	for (i = 0; i < json_object_array_length(list); i++) {
 		if (i > 0)

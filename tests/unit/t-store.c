@@ -242,7 +242,7 @@ event_kinds(struct store *s, const struct store_actor *a, int64_t since)
 	size_t			 i;
 
 	buf[0] = '\0';
-	if (store_event_list(s, a, since, 1000, &list, &err) != 0)
+	if (store_event_list(s, a, since, 1000, &list, NULL, &err) != 0)
 		return ("(error)");
 	for (i = 0; i < json_object_array_length(list); i++) {
 		if (i > 0)
@@ -1201,7 +1201,7 @@ t_tokens(struct store *s, const struct store_actor *a)
 	{
 		struct json_object	*ev;
 
-		store_event_list(s, a, last, 10, &ev, &err);
+		store_event_list(s, a, last, 10, &ev, NULL, &err);
 		ok(strstr(jsonx_compact(ev), token + 4) == NULL,
 		    "the feed never holds the token");
 		json_object_put(ev);
@@ -1263,7 +1263,7 @@ t_events(struct store *s, const struct store_actor *a,
 	size_t			 i;
 	int			 calls, ordered = 1;
 
-	ok(store_event_list(s, a, 0, 3, &list, &err) == 0, "event list");
+	ok(store_event_list(s, a, 0, 3, &list, NULL, &err) == 0, "event list");
 	is_int(json_object_array_length(list), 3, "limit respected");
 	e = json_object_array_get_idx(list, 0);
 	is_int(jsonx_int(e, "id", 0), 1, "oldest first, from since");
@@ -1273,7 +1273,7 @@ t_events(struct store *s, const struct store_actor *a,
 	    strcmp(str_at(data, "key"), "UFO") == 0, "data parsed to JSON");
 	json_object_put(list);
 
-	ok(store_event_list(s, a, 0, 0, &list, &err) == 0, "default limit");
+	ok(store_event_list(s, a, 0, 0, &list, NULL, &err) == 0, "default limit");
 	prev = 0;
 	for (i = 0; i < json_object_array_length(list); i++) {
 		int64_t	 id = jsonx_int(json_object_array_get_idx(list, i),
@@ -1293,7 +1293,7 @@ t_events(struct store *s, const struct store_actor *a,
 	ok(n->calls == calls + 1, "notify called once per commit");
 	is_int(n->last, last + 1, "notify gets the new last id");
 	is_int(n->seen, last + 1, "notify runs after commit and unlock");
-	ok(store_event_list(s, a, last, 10, &list, &err) == 0 &&
+	ok(store_event_list(s, a, last, 10, &list, NULL, &err) == 0 &&
 	    json_object_array_length(list) == 1, "since returns the new one");
 	e = json_object_array_get_idx(list, 0);
 	is_str(str_at(e, "kind"), "operation.created", "kind");
@@ -1310,11 +1310,29 @@ t_events(struct store *s, const struct store_actor *a,
 
 		snprintf(b.fleet, sizeof b.fleet, "flt_%s",
 		    "bbbbbbbbbbbbbbbbbbbb");
-		ok(store_event_list(s, &b, 0, 10, &list, &err) == 0 &&
+		int64_t			 next = -1;
+
+		ok(store_event_list(s, &b, 0, 10, &list, &next, &err) == 0 &&
 		    json_object_array_length(list) == 0,
 		    "another fleet sees no events");
 		json_object_put(list);
+		is_int(next, store_event_last(s), "and reads on from the "
+		    "last event of all");
+		ok(store_event_list(s, &b, next, 10, &list, &next, &err) == 0 &&
+		    json_object_array_length(list) == 0 &&
+		    next == store_event_last(s), "there, nothing new");
+		json_object_put(list);
 	}
+	ok(store_event_list(s, a, 0, 3, &list, &last, &err) == 0 &&
+	    json_object_array_length(list) == 3 && last == jsonx_int(
+	    json_object_array_get_idx(list, 2), "id", 0),
+	    "a full page reads on from its last item");
+	json_object_put(list);
+	prev = store_event_last(s) - 1;
+	ok(store_event_list(s, a, prev, 3, &list, &last, &err) == 0 &&
+	    json_object_array_length(list) == 1 && last == prev + 1,
+	    "a short page from the last event of all");
+	json_object_put(list);
 }
 
 /* 10,000 operations: a filtered page must stay cheap. */
