@@ -867,7 +867,7 @@ store_rover_pick(struct store *s, const struct store_rover *rv,
     struct json_object **out, struct ufo_error *err)
 {
 	return (store_get_json(s, err, out, "SELECT id, not_before_ms, seq,"
-	    " backoff != 0 OR no_rover != 0 AS flags,"
+	    " attempt, backoff != 0 OR no_rover != 0 AS flags,"
 	    " json_array_length(profile, '$.credentials') AS creds"
 	    " FROM runs WHERE fleet_id = ?1 AND kind = ?2"
 	    " AND status = 'queued' AND not_before_ms <= ?3"
@@ -999,10 +999,10 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	}
 	snprintf(id, sizeof id, "%s", jsonx_str(best, "id"));
 	store_time_format(lease, sizeof lease, s->now_ms + STORE_LEASE_MS);
-	if ((r = store_get_int(s, err, &attempt, "UPDATE runs SET"
-	    " status = 'claimed', rover_id = ?2, claimed_at = ?3,"
-	    " lease_ms = ?4, lease_expires_at = ?5"
-	    " WHERE id = ?1 AND status = 'queued' RETURNING attempt",
+	attempt = jsonx_int(best, "attempt", 0);
+	if ((r = store_exec(s, err, "UPDATE runs SET status = 'claimed',"
+	    " rover_id = ?2, claimed_at = ?3, lease_ms = ?4,"
+	    " lease_expires_at = ?5 WHERE id = ?1 AND status = 'queued'",
 	    "sssis", id, rv->id, s->now, s->now_ms + STORE_LEASE_MS,
 	    lease)) != 1) {
 		if (r == 0)
