@@ -81,7 +81,7 @@ test_defaults(void)
 	is_str(conf.log, "stderr", "defaults: log to stderr");
 	is_str(conf.log_level, "info", "defaults: log_level info");
 	is_int(conf.max_body, 1024 * 1024, "defaults: max_body 1 MiB");
-	is_int(conf.threads, 4, "defaults: four threads");
+	is_int(conf.threads, 8, "defaults: eight threads");
 	ok(conf.server == NULL, "defaults: no server URL");
 	ok(conf.tls_cert == NULL && conf.tls_key == NULL,
 	    "defaults: no certificate, plain HTTP");
@@ -158,7 +158,7 @@ test_load(void)
 	    "log = syslog\n"
 	    "log_level = \"debug\"\n"
 	    "max_body = 2M\n"
-	    "threads = 8\n"
+	    "threads = 12\n"
 	    "server = \"http://example.com:7077\"\n"
 	    "\tsocket\t=\t~/s.sock\n", &err), 0, "load: a full file loads");
 	if (err.message[0] != '\0')
@@ -173,7 +173,7 @@ test_load(void)
 	is_str(conf.log, "syslog", "load: log choice");
 	is_str(conf.log_level, "debug", "load: quotes removed");
 	is_int(conf.max_body, 2 * 1024 * 1024, "load: size with M suffix");
-	is_int(conf.threads, 8, "load: threads");
+	is_int(conf.threads, 12, "load: threads");
 	is_str(conf.server, "http://example.com:7077",
 	    "load: quoted URL keeps its colons");
 	want = xprintf("%s/ufo.conf", tmpdir);
