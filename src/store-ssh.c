@@ -18,33 +18,6 @@
 	" accept_new AS \"accept_new:bool\", remote_port, rover_id,"	\
 	" state, last_error, created_at, updated_at FROM ssh_hosts"
 
-/* One write transaction around fn's statement. */
-static int
-store_ssh_write(struct store *s, struct ufo_error *err, const char *sql,
-    const char *fmt, ...)
-{
-	sqlite3_stmt	*stmt;
-	va_list		 ap;
-	int		 rc, r;
-
-	store_lock(s);
-	if ((rc = store_begin(s, err)) == 0) {
-		va_start(ap, fmt);
-		stmt = store_vprepare(s, err, 1, sql, fmt, ap);
-		va_end(ap);
-		if (stmt == NULL)
-			rc = -1;
-		else {
-			while ((r = store_step(s, stmt, err)) == 1)
-				;
-			rc = r == -1 ? -1 : 0;
-		}
-	}
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	return (rc);
-}
-
 static int
 store_ssh_host_insert(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
@@ -54,9 +27,10 @@ store_ssh_host_insert(struct store *s, const struct store_actor *a,
 	    "identity", "direct", "tags", "accept_new", NULL };
 	struct json_object	*tags = NULL;
 	const char		*name, *user, *host, *identity, *direct;
-	char			 id[STORE_ID_SIZE], *norm = NULL;
+	char			 id[STORE_ID_SIZE], old[STORE_ID_SIZE];
+	char			*norm = NULL;
 	int64_t			 port = 22;
-	int			 accept = 0, rc = -1;
+	int			 accept = 0, r, rc = -1;
 
 	(void)ref;
 	if (a->role < ROLE_ADMIN)
@@ -88,9 +62,14 @@ store_ssh_host_insert(struct store *s, const struct store_actor *a,
 
 	store_new_id(id, "ssh");
 	/* A host that never came up may be added again under its name. */
-	if (store_exec(s, err, "DELETE FROM ssh_hosts WHERE fleet_id = ? AND"
-	    " name = ? AND rover_id IS NULL AND state = 'failed'", "ss",
-	    a->fleet, name) == -1)
+	if ((r = store_get_text(s, err, old, sizeof old, "SELECT id FROM"
+	    " ssh_hosts WHERE fleet_id = ? AND name = ? AND rover_id IS NULL"
+	    " AND state = 'failed'", "ss", a->fleet, name)) == -1)
+		goto out;
+	if (r == 1 && (store_event_row(s, err, NULL, NULL, a->fleet,
+	    "ssh_host.removed", old, STORE_SSH_SELECT " WHERE id = ?", "s",
+	    old) != 0 || store_exec(s, err, "DELETE FROM ssh_hosts"
+	    " WHERE id = ?", "s", old) == -1))
 		goto out;
 	if (store_get_int(s, err, &port, "SELECT count(*) FROM ssh_hosts"
 	    " WHERE fleet_id = ? AND name = ?", "ss", a->fleet, name) != 1)
@@ -113,8 +92,8 @@ store_ssh_host_insert(struct store *s, const struct store_actor *a,
 	    " ?, ?, ?, ?, ?, ?, ?, 'connecting', ?, ?)", "ssssssisssdss",
 	    id, a->fleet, a->user, name, user, host, port, identity,
 	    direct, norm, accept, s->now, s->now) == -1 ||
-	    store_get_json(s, err, out, STORE_SSH_SELECT " WHERE id = ?", "s",
-	    id) != 1)
+	    store_event_row(s, err, out, NULL, a->fleet, "ssh_host.created",
+	    id, STORE_SSH_SELECT " WHERE id = ?", "s", id) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -222,10 +201,31 @@ int
 store_ssh_host_bind(struct store *s, const char *id, const char *rover,
     int remote_port, struct ufo_error *err)
 {
-	return (store_ssh_write(s, err, "UPDATE ssh_hosts SET rover_id ="
-	    " coalesce(?, rover_id), remote_port = ?, updated_at ="
-	    " strftime('%Y-%m-%dT%H:%M:%fZ') WHERE id = ?", "sds", rover,
-	    remote_port, id));
+	char	 fleet[STORE_ID_SIZE];
+	int	 rc, r;
+
+	store_lock(s);
+	if ((rc = store_begin(s, err)) != 0)
+		goto out;
+	if ((r = store_get_text(s, err, fleet, sizeof fleet, "SELECT fleet_id"
+	    " FROM ssh_hosts WHERE id = ?", "s", id)) != 1) {
+		rc = r == 0 ? 0 : -1;	/* removed meanwhile */
+		goto out;
+	}
+	/* Announced: a board drops the host's own row for its rover's. */
+	if ((r = store_exec(s, err, "UPDATE ssh_hosts SET"
+	    " rover_id = coalesce(?, rover_id), remote_port = ?,"
+	    " updated_at = ? WHERE id = ? AND (rover_id IS NOT coalesce(?,"
+	    " rover_id) OR remote_port IS NOT ?)", "sdsssd", rover,
+	    remote_port, s->now, id, rover, remote_port)) == -1 ||
+	    (r == 1 && store_event_row(s, err, NULL, NULL, fleet,
+	    "ssh_host.updated", id, STORE_SSH_SELECT " WHERE id = ?", "s",
+	    id) != 0))
+		rc = -1;
+out:
+	rc = store_end(s, rc, err);
+	store_unlock(s);
+	return (rc);
 }
 
 int

@@ -132,6 +132,8 @@ like "$err" "host key of localhost:$PORT is unknown" "the error says so"
 fp=$(ssh-keygen -lf "$S/host.pub" | cut -d' ' -f2)
 check "it shows the key type and SHA256 fingerprint" sh -c \
     "printf '%s' \"\$1\" | grep -qF 'ssh-ed25519 $fp'" sh "$err"
+is "$(event_values "$EV" ssh_host.created data.name)" "unknown " \
+    "an event says it was added"
 is "$(event_values "$EV" ssh_host.updated data.state)" "failed " \
     "an event says it failed, once: no retry"
 ok "rover list" ufo rover list
@@ -153,7 +155,25 @@ like "$err" "wrongkey" "the -i key is named"
 like "$err" "ufod's own key" "and ufod's own key"
 printf '%s\n' "$line" >"$S/authorized_keys"
 
+# The board's rovers view has a row for it, live: it goes when removed.
+board_start 160x30
+board_settle
+board_act generic view-rovers
+check "the board's rovers view" board_wait "Rovers"
+check "has the failed host, in its connection's state" \
+    board_wait_re "unknown +localhost +failed +- "
+board_act generic search
+board_type "unknown"
+board_keys Enter
+board_settle
+board_act generic enter
+check "enter on it says why it failed" board_wait "the host key"
+
 ok "a failed host is given up with rover remove" ufo rover remove unknown
+host_row_gone() { ! board_has_re "unknown +localhost +failed +- "; }
+check "the board drops its row as it goes" \
+    board_poll "the host's row to go" host_row_gone
+board_stop
 ok "rover list" ufo rover list
 unlike "$out" "^unknown " "it is gone"
 is "$(event_values "$EV" ssh_host.removed data.name)" "unknown " \
@@ -168,10 +188,14 @@ like "$err" 'bad port "0"' "the error names it"
 fails 2 "an IPv6 address without brackets" ufo rover add "ssh://::1:$PORT"
 like "$err" "goes in brackets" "the error says how"
 
+EV=$(newest_event)
 ok "rover add over SSH" ufo rover add "ssh://$ME@127.0.0.1:$PORT" \
     --name remote --accept-new --tag far
 ROVER=$out
 like "$ROVER" '^rov_' "it prints the rover id"
+is "$(event_values "$EV" ssh_host.updated data.rover_id |
+    awk '{ print $NF }')" "$ROVER" \
+    "an event says which rover the host serves, once it does"
 check "ufod recorded the host key" grep -q "127.0.0.1" \
     "$(dirname "$DB")/known_hosts"
 check "the rover was uploaded" test -x "$RHOME/.ufo/bin/ufo-rover"

@@ -57,6 +57,7 @@ struct model {
 	struct json_object	*crews;
 	struct json_object	*members;
 	struct json_object	*rovers;
+	struct json_object	*ssh_hosts;
 	struct json_object	*signals;
 	char			*fleet;
 	char			*me;		/* email */
@@ -181,6 +182,7 @@ model_create(void)
 	m->crews = json_object_new_array();
 	m->members = json_object_new_array();
 	m->rovers = json_object_new_array();
+	m->ssh_hosts = json_object_new_array();
 	m->signals = json_object_new_array();
 	return (m);
 }
@@ -243,6 +245,7 @@ model_free(struct model *m)
 	json_object_put(m->crews);
 	json_object_put(m->members);
 	json_object_put(m->rovers);
+	json_object_put(m->ssh_hosts);
 	json_object_put(m->signals);
 	free(m->fleet);
 	free(m->me);
@@ -416,6 +419,25 @@ model_array_put(struct json_object *array, struct json_object *obj,
 	json_object_array_put_idx(array, 0, json_object_get(obj));
 }
 
+/* Takes the object with id out of array, if it is there. */
+static void
+model_array_drop(struct json_object *array, const char *id)
+{
+	const char	*other;
+	size_t		 i, n;
+
+	if (id == NULL)
+		return;
+	n = json_object_array_length(array);
+	for (i = 0; i < n; i++) {
+		other = jsonx_str(json_object_array_get_idx(array, i), "id");
+		if (other != NULL && strcmp(other, id) == 0) {
+			json_object_array_del_idx(array, i, 1);
+			return;
+		}
+	}
+}
+
 static int
 model_list(struct client *c, const char *path, struct json_object **out,
     struct ufo_error *err)
@@ -501,6 +523,7 @@ model_load(struct model *m, struct client *c, struct ufo_error *err)
 	    model_list(c, "/pilots", &m->pilots, err) == -1 ||
 	    model_list(c, "/crews", &m->crews, err) == -1 ||
 	    model_list(c, "/rovers", &m->rovers, err) == -1 ||
+	    model_list(c, "/ssh-hosts", &m->ssh_hosts, err) == -1 ||
 	    model_list(c, "/signals?limit=1000", &m->signals, err) == -1)
 		return (-1);
 	model_find_me(m, c);
@@ -632,6 +655,7 @@ static const struct model_kind {
 	{ "relation.",	MODEL_OPS },
 	{ "label.",	MODEL_OPS },
 	{ "rover.",	MODEL_ROVERS },
+	{ "ssh_host.",	MODEL_ROVERS },
 	{ "signal.",	MODEL_SIGNALS },
 	{ "mission.",	MODEL_MISSIONS },
 	{ "pilot.",	MODEL_PILOTS },
@@ -688,7 +712,12 @@ model_apply(struct model *m, int64_t id, const char *kind, const char *json)
 		model_set_changed(m, op);
 		break;
 	case MODEL_ROVERS:
-		model_array_put(m->rovers, data, 0);
+		if (strcmp(kind, "ssh_host.removed") == 0)
+			model_array_drop(m->ssh_hosts, jsonx_str(data, "id"));
+		else if (strncmp(kind, "ssh_host.", 9) == 0)
+			model_array_put(m->ssh_hosts, data, 0);
+		else
+			model_array_put(m->rovers, data, 0);
 		break;
 	case MODEL_SIGNALS:
 		user = jsonx_str(data, "user");
@@ -953,6 +982,13 @@ struct json_object *
 model_rovers(const struct model *m)
 {
 	return (m->rovers);
+}
+
+/* The SSH hosts ufod reaches rovers through, with their state. */
+struct json_object *
+model_ssh_hosts(const struct model *m)
+{
+	return (m->ssh_hosts);
 }
 
 struct json_object *

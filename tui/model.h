@@ -82,6 +82,7 @@ struct json_object *model_pilots(const struct model *);
 struct json_object *model_crews(const struct model *);
 struct json_object *model_members(const struct model *);
 struct json_object *model_rovers(const struct model *);
+struct json_object *model_ssh_hosts(const struct model *);
 /* Signals, newest first, read ones included; and how many are unread. */
 struct json_object *model_signals(const struct model *);
 size_t		 model_unread(const struct model *);

@@ -6,6 +6,8 @@
  * of the model, so they follow claims and finishes as they happen) fill
  * its units. ufod announces a rover being seen about every
  * UFO_ROVER_SEEN_SECS, so "last seen" stays current from the feed alone.
+ * An SSH host that serves no rover yet (its first connection is tried
+ * again, or failed) has a row of its own, in its connection's state.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 
 struct view_rovers_row {
 	struct json_object	*rov;		/* a reference of ours */
+	int			 host;		/* an SSH host, no rover yet */
 	int64_t			 busy;		/* live units in use */
 	const char		*seen;		/* the latest last_seen_at */
 	const char		*state;		/* at the last draw */
@@ -49,7 +52,12 @@ static const struct {
 } view_rovers_states[] = {
 	{ "online", COLOR_ROVER_ONLINE },
 	{ "busy", COLOR_ROVER_BUSY },
+	{ "connecting", COLOR_ROVER_BUSY },
+	{ "retrying", COLOR_ROVER_BUSY },
+	{ "reconnecting", COLOR_ROVER_BUSY },
 	{ "offline", COLOR_ROVER_OFFLINE },
+	{ "failed", COLOR_ROVER_OFFLINE },
+	{ "removing", COLOR_ROVER_OFFLINE },
 	{ "revoked", COLOR_ROVER_OFFLINE }
 };
 #define VIEW_ROVERS_NSTATES \
@@ -135,6 +143,8 @@ view_rovers_state(const struct view_rovers_row *row, time_t now)
 	const char	*state = jsonx_str(row->rov, "state");
 	int64_t		 seen, units = jsonx_int(row->rov, "units", 0);
 
+	if (row->host)
+		return (state != NULL ? state : "-");
 	if (state != NULL && strcmp(state, "revoked") == 0)
 		return (state);
 	if ((seen = output_time(row->seen)) == -1 ||
@@ -187,25 +197,46 @@ view_rovers_rows_free(struct view_rovers *r)
 	r->rows.n = 0;
 }
 
+/* Whether some rover is served through the SSH host id. */
+static int
+view_rovers_host_served(struct json_object *rovers, const char *id)
+{
+	struct json_object	*ssh;
+	const char		*h;
+	size_t			 k, n;
+
+	n = json_object_array_length(rovers);
+	for (k = 0; k < n; k++) {
+		if (json_object_object_get_ex(json_object_array_get_idx(
+		    rovers, k), "ssh", &ssh) && ssh != NULL &&
+		    (h = jsonx_str(ssh, "id")) != NULL && strcmp(h, id) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /*
- * Takes the rovers of the model, counts the claimed and running runs of
- * each, and sorts them. An operation has at most one active run, and it
- * is its latest, so the model's latest runs hold every active one.
+ * Takes the rovers of the model, and the SSH hosts that serve none, counts
+ * the claimed and running runs of each rover, and sorts them. An operation
+ * has at most one active run, and it is its latest, so the model's latest
+ * runs hold every active one.
  */
 static void
 view_rovers_rebuild(struct view *v)
 {
 	struct view_rovers	 *r = v->data;
 	struct model		 *m = tui_model(v->tui);
-	struct json_object	**ops, *rovers, *run;
+	struct json_object	**ops, *rovers, *hosts, *run, *h;
 	const char		 *status, *rover, *id;
-	size_t			  i, k, n, nr;
+	size_t			  i, k, n, nr, nh;
 
 	view_rovers_rows_free(r);
 	r->stale = 0;
 	rovers = model_rovers(m);
+	hosts = model_ssh_hosts(m);
 	nr = rovers != NULL ? json_object_array_length(rovers) : 0;
-	r->list = xcalloc(nr > 0 ? nr : 1, sizeof *r->list);
+	nh = hosts != NULL ? json_object_array_length(hosts) : 0;
+	r->list = xcalloc(nr + nh > 0 ? nr + nh : 1, sizeof *r->list);
 	for (k = 0; k < nr; k++) {
 		r->list[k].rov = json_object_get(json_object_array_get_idx(
 		    rovers, k));
@@ -213,6 +244,17 @@ view_rovers_rebuild(struct view *v)
 		r->list[k].rank = k;
 	}
 	r->rows.n = nr;
+	for (i = 0; i < nh; i++) {
+		h = json_object_array_get_idx(hosts, i);
+		if ((id = jsonx_str(h, "id")) == NULL ||
+		    jsonx_str(h, "rover_id") != NULL ||
+		    view_rovers_host_served(rovers, id))
+			continue;
+		r->list[r->rows.n].rov = json_object_get(h);
+		r->list[r->rows.n].host = 1;
+		r->list[r->rows.n].rank = r->rows.n;
+		r->rows.n++;
+	}
 	if (nr > 0) {
 		n = model_ops(m, &ops);
 		for (i = 0; i < n; i++) {
@@ -233,7 +275,8 @@ view_rovers_rebuild(struct view *v)
 		}
 	}
 	view_rovers_at(r, time(NULL));
-	qsort(r->list, nr, sizeof *r->list, view_rovers_sorts[r->sort].cmp);
+	qsort(r->list, r->rows.n, sizeof *r->list,
+	    view_rovers_sorts[r->sort].cmp);
 
 	/* The cursor stays on its rover when rows come, go or move. */
 	rows_follow_id(&r->rows);
@@ -260,7 +303,7 @@ static const struct {
 } view_rovers_cols[VIEW_ROVERS_NCOLS] = {
 	{ "NAME", 12 },
 	{ "HOST", 12 },
-	{ "STATE", 7 },
+	{ "STATE", 10 },
 	{ "UNITS", 5 },
 	{ "TAGS", 0 },
 	{ "PILOTS", 16 },
@@ -318,7 +361,8 @@ view_rovers_draw_row(WINDOW *win, int y, int cols, const int *x,
 	char			*text;
 	int			 attr, dim;
 
-	dim = strcmp(state, "offline") == 0 || strcmp(state, "revoked") == 0;
+	dim = strcmp(state, "offline") == 0 || strcmp(state, "revoked") == 0 ||
+	    strcmp(state, "failed") == 0 || strcmp(state, "removing") == 0;
 	attr = card_attr(colors_attr(dim ? COLOR_ROVER_OFFLINE :
 	    COLOR_DEFAULT), cur);
 	if (cur)
@@ -342,8 +386,9 @@ view_rovers_draw_row(WINDOW *win, int y, int cols, const int *x,
 	}
 	tui_text(win, y, x[VIEW_ROVERS_STATE], w[VIEW_ROVERS_STATE], state,
 	    card_attr(view_rovers_state_attr(state), cur), 1);
-	text = xprintf("%lld/%lld", (long long)row->busy,
-	    (long long)jsonx_int(rov, "units", 0));
+	/* A host has no units, pilots or version before its rover. */
+	text = row->host ? xstrdup("-") : xprintf("%lld/%lld",
+	    (long long)row->busy, (long long)jsonx_int(rov, "units", 0));
 	tui_text(win, y, x[VIEW_ROVERS_UNITS], w[VIEW_ROVERS_UNITS], text,
 	    attr, 1);
 	free(text);
@@ -352,12 +397,13 @@ view_rovers_draw_row(WINDOW *win, int y, int cols, const int *x,
 	    *text != '\0' ? text : "-", card_attr(colors_attr(dim ?
 	    COLOR_ROVER_OFFLINE : COLOR_LABEL), cur), 1);
 	free(text);
-	text = output_tags(rov, OUTPUT_TAGS_PILOTS, ",");
+	text = row->host ? xstrdup("") : output_tags(rov, OUTPUT_TAGS_PILOTS,
+	    ",");
 	tui_text(win, y, x[VIEW_ROVERS_PILOTS], w[VIEW_ROVERS_PILOTS],
 	    *text != '\0' ? text : "-", card_attr(colors_attr(dim ?
 	    COLOR_ROVER_OFFLINE : COLOR_ASSIGNEE), cur), 1);
 	free(text);
-	s = jsonx_str(rov, "version");
+	s = row->host ? NULL : jsonx_str(rov, "version");
 	tui_text(win, y, x[VIEW_ROVERS_VERSION], w[VIEW_ROVERS_VERSION],
 	    s != NULL ? s : "-", attr, 1);
 	text = output_ago(row->seen, now);
@@ -435,6 +481,17 @@ view_rovers_show(struct view *v)
 	if (r->rows.cursor >= r->rows.n)
 		return;
 	row = &r->list[r->rows.cursor];
+	if (row->host) {
+		e = jsonx_str(row->rov, "last_error");
+		tui_message(v->tui, "%s · ssh %s@%s:%lld %s%s%s · no rover yet",
+		    jsonx_str(row->rov, "name") != NULL ? jsonx_str(row->rov,
+		    "name") : "-", jsonx_str(row->rov, "user") != NULL ?
+		    jsonx_str(row->rov, "user") : "-", jsonx_str(row->rov,
+		    "host") != NULL ? jsonx_str(row->rov, "host") : "-",
+		    (long long)jsonx_int(row->rov, "port", 22), row->state,
+		    e != NULL ? ": " : "", e != NULL ? e : "");
+		return;
+	}
 	name = jsonx_str(row->rov, "name");
 	id = jsonx_str(row->rov, "id");
 	host = jsonx_str(row->rov, "host");
