@@ -197,60 +197,76 @@ out:
 	return (rc);
 }
 
+/* A write to one host, for store_tx: fn runs with the host's fleet. */
+struct store_ssh_job {
+	const char	*id;
+	const char	*rover;
+	int		 remote_port;
+	int		 (*fn)(struct store *, const struct store_ssh_job *,
+			    const char *, struct ufo_error *);
+};
+
+static int
+store_ssh_host_job(struct store *s, void *arg, struct ufo_error *err)
+{
+	const struct store_ssh_job	*j = arg;
+	char				 fleet[STORE_ID_SIZE];
+	int				 r;
+
+	if ((r = store_get_text(s, err, fleet, sizeof fleet, "SELECT fleet_id"
+	    " FROM ssh_hosts WHERE id = ?", "s", j->id)) != 1)
+		return (r == 0 ? 0 : -1);	/* removed meanwhile */
+	return (j->fn(s, j, fleet, err));
+}
+
+/* Announced: a board drops the host's own row for its rover's. */
+static int
+store_ssh_host_bind_tx(struct store *s, const struct store_ssh_job *j,
+    const char *fleet, struct ufo_error *err)
+{
+	int	 r;
+
+	if ((r = store_exec(s, err, "UPDATE ssh_hosts SET"
+	    " rover_id = coalesce(?, rover_id), remote_port = ?,"
+	    " updated_at = ? WHERE id = ? AND (rover_id IS NOT coalesce(?,"
+	    " rover_id) OR remote_port IS NOT ?)", "sdsssd", j->rover,
+	    j->remote_port, s->now, j->id, j->rover, j->remote_port)) == -1)
+		return (-1);
+	if (r == 1 && store_event_row(s, err, NULL, NULL, fleet,
+	    "ssh_host.updated", j->id, STORE_SSH_SELECT " WHERE id = ?", "s",
+	    j->id) != 0)
+		return (-1);
+	return (0);
+}
+
 int
 store_ssh_host_bind(struct store *s, const char *id, const char *rover,
     int remote_port, struct ufo_error *err)
 {
-	char	 fleet[STORE_ID_SIZE];
-	int	 rc, r;
+	struct store_ssh_job	 j = { id, rover, remote_port,
+	    store_ssh_host_bind_tx };
 
-	store_lock(s);
-	if ((rc = store_begin(s, err)) != 0)
-		goto out;
-	if ((r = store_get_text(s, err, fleet, sizeof fleet, "SELECT fleet_id"
-	    " FROM ssh_hosts WHERE id = ?", "s", id)) != 1) {
-		rc = r == 0 ? 0 : -1;	/* removed meanwhile */
-		goto out;
-	}
-	/* Announced: a board drops the host's own row for its rover's. */
-	if ((r = store_exec(s, err, "UPDATE ssh_hosts SET"
-	    " rover_id = coalesce(?, rover_id), remote_port = ?,"
-	    " updated_at = ? WHERE id = ? AND (rover_id IS NOT coalesce(?,"
-	    " rover_id) OR remote_port IS NOT ?)", "sdsssd", rover,
-	    remote_port, s->now, id, rover, remote_port)) == -1 ||
-	    (r == 1 && store_event_row(s, err, NULL, NULL, fleet,
-	    "ssh_host.updated", id, STORE_SSH_SELECT " WHERE id = ?", "s",
-	    id) != 0))
-		rc = -1;
-out:
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	return (rc);
+	return (store_tx(s, store_ssh_host_job, &j, err));
+}
+
+static int
+store_ssh_host_delete_tx(struct store *s, const struct store_ssh_job *j,
+    const char *fleet, struct ufo_error *err)
+{
+	if (store_event_row(s, err, NULL, NULL, fleet, "ssh_host.removed",
+	    j->id, STORE_SSH_SELECT " WHERE id = ?", "s", j->id) != 0 ||
+	    store_exec(s, err, "DELETE FROM ssh_hosts WHERE id = ?", "s",
+	    j->id) == -1)
+		return (-1);
+	return (0);
 }
 
 int
 store_ssh_host_delete(struct store *s, const char *id, struct ufo_error *err)
 {
-	char	 fleet[STORE_ID_SIZE];
-	int	 rc, r;
+	struct store_ssh_job	 j = { id, NULL, 0, store_ssh_host_delete_tx };
 
-	store_lock(s);
-	if ((rc = store_begin(s, err)) != 0)
-		goto out;
-	if ((r = store_get_text(s, err, fleet, sizeof fleet, "SELECT fleet_id"
-	    " FROM ssh_hosts WHERE id = ?", "s", id)) != 1) {
-		rc = r == 0 ? 0 : -1;
-		goto out;
-	}
-	if (store_event_row(s, err, NULL, NULL, fleet, "ssh_host.removed",
-	    id, STORE_SSH_SELECT " WHERE id = ?", "s", id) != 0 ||
-	    store_exec(s, err, "DELETE FROM ssh_hosts WHERE id = ?", "s",
-	    id) == -1)
-		rc = -1;
-out:
-	rc = store_end(s, rc, err);
-	store_unlock(s);
-	return (rc);
+	return (store_tx(s, store_ssh_host_job, &j, err));
 }
 
 /*
