@@ -33,6 +33,7 @@
 #define STORE_CKPT_PASSES	8	/* passes to leave only them */
 #define STORE_BATCH_ROUNDS	4	/* batches a writing thread runs */
 #define STORE_BATCH_MAX		16	/* writes a transaction takes in */
+#define STORE_HOT_SLOTS		256	/* rovers remembered as busy */
 
 struct store_cached {
 	const char	*sql;
@@ -133,6 +134,11 @@ struct store {
 
 	/* The time the sweeper will look next (ms, 0: unknown). */
 	int64_t			 sweep_next;
+
+	/* Rovers whose last claim got a run, by a hash of their id: their
+	 * next claim skips the look for nothing to do (store_rover_idle). */
+	pthread_mutex_t		 hot_lock;
+	char			 hot[STORE_HOT_SLOTS][STORE_ID_SIZE];
 
 	struct store_buf	 text;		/* event data being written */
 

@@ -1040,12 +1040,53 @@ out:
 	return (rc);
 }
 
+/* The slot of rover id in the busy rovers (a FNV-1a hash). */
+static size_t
+store_rover_hot_slot(const char *id)
+{
+	uint32_t	 h = 2166136261U;
+
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 16777619U;
+	return (h % STORE_HOT_SLOTS);
+}
+
+/* Remembers whether rover id's claim got a run. */
+static void
+store_rover_hot_set(struct store *s, const char *id, int hot)
+{
+	char	*slot = s->hot[store_rover_hot_slot(id)];
+	size_t	 len = strlen(id);
+
+	if (len >= STORE_ID_SIZE)
+		return;		/* not an id of ours */
+	pthread_mutex_lock(&s->hot_lock);
+	if (hot)
+		memcpy(slot, id, len + 1);
+	else if (strcmp(slot, id) == 0)
+		slot[0] = '\0';
+	pthread_mutex_unlock(&s->hot_lock);
+}
+
+static int
+store_rover_hot(struct store *s, const char *id)
+{
+	int	 hot;
+
+	pthread_mutex_lock(&s->hot_lock);
+	hot = strcmp(s->hot[store_rover_hot_slot(id)], id) == 0;
+	pthread_mutex_unlock(&s->hot_lock);
+	return (hot);
+}
+
 /*
  * Whether a claim has nothing to do: no run it could take, no run its
  * kinds unblock, its tags and last seen as stored. Looked at on a reader,
  * so that idle rovers polling do not queue for the writer; a run queued
  * after this look moves the claim generation, and the claim looks again.
  * Anything unusual (revoked, an error) says no: the writer will tell.
+ * A rover whose last claim got a run is not looked at: under load the
+ * queue seldom empties, and the look would only delay its next run.
  */
 int
 store_rover_idle(struct store *s, const struct store_rover *rv,
@@ -1060,6 +1101,8 @@ store_rover_idle(struct store *s, const struct store_rover *rv,
 	size_t			 i;
 	int			 idle = 0;
 
+	if (store_rover_hot(s, rv->id))
+		return (0);
 	/* A body the claim would refuse is the writer's to refuse. */
 	if (store_claim_body(in, &free_units, NULL) != 0 ||
 	    jsonx_get_string_array(in, "auto_tags", &given, JSONX_OPTIONAL,
@@ -1136,8 +1179,9 @@ store_rover_claim(struct store *s, const struct store_rover *rv,
 	    store_rover_claim_tx };
 
 	*out = NULL;
-	if ((rc = store_tx(s, store_rover_job, &req, err)) != 0 ||
-	    claimed == NULL)
+	rc = store_tx(s, store_rover_job, &req, err);
+	store_rover_hot_set(s, rv->id, rc == 0 && claimed != NULL);
+	if (rc != 0 || claimed == NULL)
 		goto out;
 	/*
 	 * The answer is the claimed run's snapshot, read after the commit

@@ -90,7 +90,8 @@ store_new(const char *path)
 	s = xcalloc(1, sizeof *s);
 	s->q_tail = &s->q_head;
 	if (pthread_mutex_init(&s->lock, NULL) != 0 ||
-	    pthread_mutex_init(&s->q_lock, NULL) != 0)
+	    pthread_mutex_init(&s->q_lock, NULL) != 0 ||
+	    pthread_mutex_init(&s->hot_lock, NULL) != 0)
 		fatalx("store: cannot make a lock");
 	s->path = xstrdup(path);
 	return (s);
@@ -407,6 +408,7 @@ store_close(struct store *s)
 	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->q_lock);
+	pthread_mutex_destroy(&s->hot_lock);
 	free(s->path);
 	free(s);
 }

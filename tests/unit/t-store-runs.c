@@ -1009,6 +1009,13 @@ t_idle(void)
 	c = claim(&e, &rv, body, &err);
 	ok(c != NULL, "which the claim takes");
 	json_object_put(c);
+	ok(!idle(&e, &rv, body), "not looked at: its last claim got a run");
+	for (i = 0, r = 0; i < 2 && !r; i++) {
+		c = claim(&e, &rv, body, &err);
+		ok(c == NULL && err.code == UFO_OK, "a claim that gets nothing");
+		r = idle(&e, &rv, body);
+	}
+	ok(r, "after which it is looked at again: idle");
 	store_set_clock(e.s, 16 * 1000);
 	ok(!idle(&e, &rv, body), "not idle: last seen is due");
 	ok(store_rover_revoke(e.s, &e.a, rv.id, &o, &err) == 0,
