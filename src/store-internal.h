@@ -232,6 +232,7 @@ struct json_object *store_list_wrap(struct json_object *, const char *);
 int		 store_list_fleet(struct store *, const char *, const char *,
 		     struct json_object **, struct ufo_error *);
 void		 store_new_id(char *, const char *);
+uint64_t	 store_hash(const char *, uint64_t);
 void		 store_timestamp(char *, size_t, int64_t);
 void		 store_time_format(char *, size_t, int64_t);
 int64_t		 store_clock_ms(struct store *);

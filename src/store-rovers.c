@@ -1040,15 +1040,11 @@ out:
 	return (rc);
 }
 
-/* The slot of rover id in the busy rovers (a FNV-1a hash). */
+/* The slot of rover id in the busy rovers. */
 static size_t
 store_rover_hot_slot(const char *id)
 {
-	uint32_t	 h = 2166136261U;
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * 16777619U;
-	return (h % STORE_HOT_SLOTS);
+	return (store_hash(id, 0xcbf29ce484222325ULL) % STORE_HOT_SLOTS);
 }
 
 /* Remembers whether rover id's claim got a run. */

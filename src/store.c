@@ -748,16 +748,24 @@ store_end(struct store *s, int rc, struct ufo_error *err)
 	return (-1);
 }
 
+/* FNV-1a of a string from seed: where it goes in the store's tables. */
+uint64_t
+store_hash(const char *str, uint64_t seed)
+{
+	uint64_t	 h = seed;
+
+	for (; *str != '\0'; str++)
+		h = (h ^ (unsigned char)*str) * 0x100000001b3ULL;
+	return (h);
+}
+
 /* Authentication: what secrets and the local owner resolve to. */
 
 static size_t
 store_auth_bucket(const struct store *s, const char *hash, int kind)
 {
-	size_t	 h = (size_t)kind * 0x9e3779b97f4a7c15ULL;
-
-	for (; *hash != '\0'; hash++)
-		h = (h ^ (unsigned char)*hash) * 0x100000001b3ULL;
-	return (h & (s->auth_size - 1));
+	return (store_hash(hash, (uint64_t)kind * 0x9e3779b97f4a7c15ULL) &
+	    (s->auth_size - 1));
 }
 
 /* Hashes of secrets compare in constant time, whatever they hold. */

@@ -6,16 +6,16 @@
  * calls, each paying the file system's per-call and per-block work for a
  * few bytes. This VFS sits over the default one and keeps a WAL file's
  * contiguous writes in a buffer, written in one call when the commit frame
- * is complete, before anything that could read, sync, size or publish
- * them, or when the buffer is full. Other files are the default VFS's own.
+ * is complete, before anything that reads, syncs, sizes or truncates the
+ * file, or when the buffer is full. Other files are the default VFS's own.
  *
  * A commit is durable against a crash of ufod once its frames are in the
  * kernel: that is when the commit frame's write returns, so an error in
  * the gathered write fails that commit, before SQLite makes its frames
- * visible to readers in the WAL index. With synchronous = NORMAL (ufod's)
- * a commit frame is its header, with a database size that is not zero,
- * followed by its page; the flushes before shared-memory barriers and
- * locks, syncs and reads cover every other order.
+ * visible to readers in the WAL index (which it does only after writing
+ * the commit frame, through the database file's methods). A commit frame
+ * is its header, with a database size that is not zero, followed by its
+ * page; it is always the last frame a commit writes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -109,12 +109,12 @@ walbuf_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
 	    w->len + (size_t)amt > WALBUF_CAP) &&
 	    (rc = walbuf_flush(w)) != SQLITE_OK)
 		return (rc);
-	if (w->buf == NULL && (w->buf = malloc(WALBUF_CAP)) == NULL)
-		return (SQLITE_NOMEM);
 	if ((size_t)amt > WALBUF_CAP) {
 		__atomic_fetch_add(&walbuf_made, 1, __ATOMIC_RELAXED);
 		return (w->real->pMethods->xWrite(w->real, data, amt, off));
 	}
+	if (w->buf == NULL && (w->buf = malloc(WALBUF_CAP)) == NULL)
+		return (SQLITE_NOMEM);
 	if (w->len == 0)
 		w->off = off;
 	memcpy(w->buf + w->len, data, (size_t)amt);
@@ -210,86 +210,24 @@ walbuf_device(sqlite3_file *f)
 	return (w->real->pMethods->xDeviceCharacteristics(w->real));
 }
 
-static int
-walbuf_shm_map(sqlite3_file *f, int region, int size, int extend,
-    void volatile **p)
-{
-	struct walbuf_file	*w = (struct walbuf_file *)f;
-
-	return (w->real->pMethods->xShmMap(w->real, region, size, extend, p));
-}
-
-static int
-walbuf_shm_lock(sqlite3_file *f, int offset, int n, int flags)
-{
-	struct walbuf_file	*w = (struct walbuf_file *)f;
-	int			 rc;
-
-	if ((rc = walbuf_flush(w)) != SQLITE_OK && (flags & SQLITE_SHM_LOCK))
-		return (rc);
-	return (w->real->pMethods->xShmLock(w->real, offset, n, flags));
-}
-
-/* Nothing may be published in the WAL index before it is written. */
-static void
-walbuf_shm_barrier(sqlite3_file *f)
-{
-	struct walbuf_file	*w = (struct walbuf_file *)f;
-
-	(void)walbuf_flush(w);
-	w->real->pMethods->xShmBarrier(w->real);
-}
-
-static int
-walbuf_shm_unmap(sqlite3_file *f, int delete)
-{
-	struct walbuf_file	*w = (struct walbuf_file *)f;
-
-	(void)walbuf_flush(w);
-	return (w->real->pMethods->xShmUnmap(w->real, delete));
-}
-
-static int
-walbuf_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **pp)
-{
-	struct walbuf_file	*w = (struct walbuf_file *)f;
-
-	*pp = NULL;
-	if (w->real->pMethods->iVersion < 3)
-		return (SQLITE_OK);
-	return (w->real->pMethods->xFetch(w->real, off, amt, pp));
-}
-
-static int
-walbuf_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
-{
-	struct walbuf_file	*w = (struct walbuf_file *)f;
-
-	if (w->real->pMethods->iVersion < 3)
-		return (SQLITE_OK);
-	return (w->real->pMethods->xUnfetch(w->real, off, p));
-}
-
+/*
+ * Version 1: SQLite maps, locks and fences the WAL index through the
+ * database file's methods, and maps only the database file, never the WAL.
+ */
 static const sqlite3_io_methods walbuf_methods = {
-	3,
-	walbuf_close,
-	walbuf_read,
-	walbuf_write,
-	walbuf_truncate,
-	walbuf_sync,
-	walbuf_file_size,
-	walbuf_lock,
-	walbuf_unlock,
-	walbuf_check_reserved,
-	walbuf_file_control,
-	walbuf_sector_size,
-	walbuf_device,
-	walbuf_shm_map,
-	walbuf_shm_lock,
-	walbuf_shm_barrier,
-	walbuf_shm_unmap,
-	walbuf_fetch,
-	walbuf_unfetch
+	.iVersion = 1,
+	.xClose = walbuf_close,
+	.xRead = walbuf_read,
+	.xWrite = walbuf_write,
+	.xTruncate = walbuf_truncate,
+	.xSync = walbuf_sync,
+	.xFileSize = walbuf_file_size,
+	.xLock = walbuf_lock,
+	.xUnlock = walbuf_unlock,
+	.xCheckReservedLock = walbuf_check_reserved,
+	.xFileControl = walbuf_file_control,
+	.xSectorSize = walbuf_sector_size,
+	.xDeviceCharacteristics = walbuf_device
 };
 
 /*
@@ -314,11 +252,6 @@ walbuf_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
 		if (w->real->pMethods != NULL)
 			w->real->pMethods->xClose(w->real);
 		return (rc);
-	}
-	if (w->real->pMethods->iVersion < 2) {
-		/* No shared memory: SQLite would not use WAL mode. */
-		w->real->pMethods->xClose(w->real);
-		return (SQLITE_CANTOPEN);
 	}
 	w->base.pMethods = &walbuf_methods;
 	return (SQLITE_OK);
