@@ -34,6 +34,7 @@
 #define STORE_BATCH_ROUNDS	4	/* batches a writing thread runs */
 #define STORE_BATCH_MAX		16	/* writes a transaction takes in */
 #define STORE_HOT_SLOTS		256	/* rovers remembered as busy */
+#define STORE_END_SLOTS		16	/* fleets whose board end is known */
 
 struct store_cached {
 	const char	*sql;
@@ -134,6 +135,16 @@ struct store {
 
 	/* The time the sweeper will look next (ms, 0: unknown). */
 	int64_t			 sweep_next;
+
+	/*
+	 * The end of a fleet's board (store_op_end_position), written under
+	 * the writer's lock: at or after every position in the fleet.
+	 */
+	struct store_end {
+		char		 fleet[STORE_ID_SIZE];
+		int64_t		 pos;
+	}			 end[STORE_END_SLOTS];
+	unsigned		 end_next;
 
 	/* Rovers whose last claim got a run, by a hash of their id: their
 	 * next claim skips the look for nothing to do (store_rover_idle). */

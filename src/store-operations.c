@@ -329,19 +329,53 @@ store_op_remove_labels(struct store *s, const struct store_actor *a,
 
 /*
  * The end of any column: after every position in the fleet. The board
- * order's index finds the last of each column in one seek.
+ * order's index finds the last of each column in one seek a status; the
+ * writer then remembers it, and the next card sent to the end goes one
+ * step further without the look. Remembered too high (a rolled back move,
+ * a deleted card) is only a gap. A card placed by an anchor may go past
+ * it: store_op_end_forget.
  */
 static int
 store_op_end_position(struct store *s, const char *fleet, int64_t *pos,
     struct ufo_error *err)
 {
+	struct store_end	*e = NULL;
+	size_t			 i;
+
+	for (i = 0; i < STORE_END_SLOTS; i++) {
+		if (strcmp(s->end[i].fleet, fleet) == 0) {
+			e = &s->end[i];
+			break;
+		}
+	}
+	if (e != NULL) {
+		*pos = e->pos += STORE_POSITION_STEP;
+		return (0);
+	}
 	if (store_get_int(s, err, pos, "SELECT coalesce(max(last), 0) + ?1"
 	    " FROM (SELECT (SELECT max(position) FROM operations"
 	    " WHERE fleet_id = ?2 AND status = statuses.rank) AS last"
 	    " FROM statuses)", "is", (int64_t)STORE_POSITION_STEP,
 	    fleet) != 1)
 		return (-1);
+	if ((i = strlen(fleet)) < sizeof e->fleet) {
+		e = &s->end[s->end_next++ % STORE_END_SLOTS];
+		memcpy(e->fleet, fleet, i + 1);
+		e->pos = *pos;
+	}
 	return (0);
+}
+
+/* The fleet's end is looked up again: a card was placed past it, maybe. */
+static void
+store_op_end_forget(struct store *s, const char *fleet)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_END_SLOTS; i++) {
+		if (strcmp(s->end[i].fleet, fleet) == 0)
+			s->end[i].fleet[0] = '\0';
+	}
 }
 
 /*
@@ -1140,6 +1174,7 @@ store_op_place(struct store *s, const struct store_actor *a,
 	int64_t	 lo, hi, other;
 	int	 r, tries;
 
+	store_op_end_forget(s, a->fleet);
 	for (tries = 0; tries < 2; tries++) {
 		if (after)
 			r = store_get_int(s, err, &other,

@@ -831,6 +831,28 @@ t_moves(struct store *s, const struct store_actor *a)
 	    "anchor itself: invalid");
 	o = call_ref(store_op_move, s, a, codesx[0], "{}", &err);
 	ok(o == NULL && err_is(&err, UFO_EINVAL, "status"), "empty move");
+
+	/*
+	 * The writer remembers the board's end; a card placed past it by an
+	 * anchor (after the last one) moves the end, and a new card lands
+	 * after both.
+	 */
+	o = op_new(s, a, "{\"title\":\"at the end\"}", &err);
+	snprintf(ref, sizeof ref, "{\"after\":\"%s\"}", str_at(o, "code"));
+	json_object_put(o);
+	o = call_ref(store_op_move, s, a, codesx[1], ref, &err);
+	ok(o != NULL, "moved after the last card");
+	json_object_put(o);
+	o = op_new(s, a, "{\"title\":\"after it\"}", &err);
+	ok(o != NULL && jsonx_int(o, "position", 0) >
+	    pos_of(s, a, codesx[1]), "a new card goes past a card placed "
+	    "at the end");
+	apos = o != NULL ? jsonx_int(o, "position", 0) : 0;
+	json_object_put(o);
+	o = op_new(s, a, "{\"title\":\"and after\"}", &err);
+	ok(o != NULL && jsonx_int(o, "position", 0) == apos + 1024,
+	    "the next one step further");
+	json_object_put(o);
 	json_object_put(anchor_a);
 	json_object_put(anchor_b);
 }
