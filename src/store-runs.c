@@ -1183,6 +1183,8 @@ struct store_run_msg {
 	struct json_object	*msg;
 	const char		*type;		/* as stored */
 	char			*text;		/* its data, as stored */
+	size_t			 idx;		/* its place in the batch */
+	int			 dup;		/* stored already */
 };
 
 /* A batch of messages, read and turned into text before the writer. */
@@ -1200,7 +1202,10 @@ store_run_msg_cmp(const void *a, const void *b)
 {
 	const struct store_run_msg	*x = a, *y = b;
 
-	return (x->seq < y->seq ? -1 : x->seq > y->seq);
+	/* Of two with one number, the first sent is the one kept. */
+	if (x->seq != y->seq)
+		return (x->seq < y->seq ? -1 : 1);
+	return (x->idx < y->idx ? -1 : x->idx > y->idx);
 }
 
 static int
@@ -1242,6 +1247,7 @@ store_run_msgs_read(struct json_object *list, struct store_run_msg **msgs,
 			return (err_set(err, UFO_EINVAL, "messages",
 			    "messages[%zu].seq: expected an integer >= 0", i));
 		(*msgs)[i].seq = json_object_get_int64(v);
+		(*msgs)[i].idx = i;
 		if (!json_object_object_get_ex(m, "type", &v) || v == NULL ||
 		    !json_object_is_type(v, json_type_string))
 			return (err_set(err, UFO_EINVAL, "messages",
@@ -1292,38 +1298,137 @@ store_run_msgs_text(struct store_run_msg *msgs, size_t count)
 	}
 }
 
+/*
+ * INSERT statements for 1 to STORE_MSG_ROWS messages: a batch goes in a
+ * few statements, not one a message.
+ */
+#define STORE_MSG_INSERT						\
+	"INSERT INTO run_messages (run, n, attempt, seq, type, data,"	\
+	" created_at) VALUES "
+#define STORE_MSG_R1	"(?, ?, ?, ?, ?, ?, ?)"
+#define STORE_MSG_R2	STORE_MSG_R1 ", " STORE_MSG_R1
+#define STORE_MSG_R4	STORE_MSG_R2 ", " STORE_MSG_R2
+#define STORE_MSG_R8	STORE_MSG_R4 ", " STORE_MSG_R4
+#define STORE_MSG_ROWS	8
+static const char *const store_msg_insert[STORE_MSG_ROWS + 1] = {
+	NULL,
+	STORE_MSG_INSERT STORE_MSG_R1,
+	STORE_MSG_INSERT STORE_MSG_R2,
+	STORE_MSG_INSERT STORE_MSG_R2 ", " STORE_MSG_R1,
+	STORE_MSG_INSERT STORE_MSG_R4,
+	STORE_MSG_INSERT STORE_MSG_R4 ", " STORE_MSG_R1,
+	STORE_MSG_INSERT STORE_MSG_R4 ", " STORE_MSG_R2,
+	STORE_MSG_INSERT STORE_MSG_R4 ", " STORE_MSG_R2 ", " STORE_MSG_R1,
+	STORE_MSG_INSERT STORE_MSG_R8,
+};
+
+/*
+ * Marks the messages of a batch already stored (a retried batch) or
+ * repeated in it: those the rover numbered (attempt, seq) before. The
+ * batch is in sequence order, and so are the stored ones read.
+ */
+static int
+store_run_msgs_dups(struct store *s, int64_t run, struct store_run_batch *b,
+    struct ufo_error *err)
+{
+	sqlite3_stmt	*stmt;
+	size_t		 i = 0;
+	int64_t		 seq;
+	int		 r;
+
+	if (b->count == 0)
+		return (0);
+	stmt = store_prepare(s, err, "SELECT seq FROM run_messages"
+	    " WHERE run = ? AND attempt = ? AND seq BETWEEN ? AND ?"
+	    " ORDER BY seq", "iiii", run, b->attempt, b->msgs[0].seq,
+	    b->msgs[b->count - 1].seq);
+	if (stmt == NULL)
+		return (-1);
+	while ((r = store_step(s, stmt, err)) == 1) {
+		seq = sqlite3_column_int64(stmt, 0);
+		for (; i < b->count && b->msgs[i].seq <= seq; i++) {
+			if (b->msgs[i].seq == seq)
+				b->msgs[i].dup = 1;
+		}
+	}
+	if (r == -1)
+		return (-1);
+	for (i = 1; i < b->count; i++) {
+		if (b->msgs[i].seq == b->msgs[i - 1].seq)
+			b->msgs[i].dup = 1;
+	}
+	return (0);
+}
+
+/* Inserts count messages from m, numbered from n + 1. */
+static int
+store_run_msgs_insert(struct store *s, int64_t run, int64_t attempt,
+    int64_t n, struct store_run_msg **m, size_t count, struct ufo_error *err)
+{
+	sqlite3_stmt	*stmt;
+	size_t		 i;
+	int		 p = 1, rc = SQLITE_OK;
+
+	if ((stmt = store_prepare(s, err, store_msg_insert[count], "")) == NULL)
+		return (-1);
+	for (i = 0; i < count && rc == SQLITE_OK; i++) {
+		if ((rc = sqlite3_bind_int64(stmt, p++, run)) == SQLITE_OK &&
+		    (rc = sqlite3_bind_int64(stmt, p++, n + 1 + (int64_t)i)) ==
+		    SQLITE_OK &&
+		    (rc = sqlite3_bind_int64(stmt, p++, attempt)) ==
+		    SQLITE_OK &&
+		    (rc = sqlite3_bind_int64(stmt, p++, m[i]->seq)) ==
+		    SQLITE_OK &&
+		    (rc = sqlite3_bind_text(stmt, p++, m[i]->type, -1,
+		    SQLITE_STATIC)) == SQLITE_OK &&
+		    (rc = sqlite3_bind_text(stmt, p++, m[i]->text, -1,
+		    SQLITE_STATIC)) == SQLITE_OK)
+			rc = sqlite3_bind_text(stmt, p++, s->now, -1,
+			    SQLITE_STATIC);
+	}
+	if (rc != SQLITE_OK) {
+		store_sqlerr(s, err);
+		sqlite3_reset(stmt);
+		return (-1);
+	}
+	return (store_step(s, stmt, err) == 0 ? 0 : -1);
+}
+
 static int
 store_run_messages_tx(struct store *s, void *arg, struct ufo_error *err)
 {
 	struct store_run_batch	*b = arg;
 	struct store_run_row	 row;
+	struct store_run_msg	*todo[STORE_MSG_ROWS];
 	int64_t			 n, accepted = 0, dups = 0;
-	size_t			 i;
+	size_t			 i, k = 0;
 	int			 r;
 
 	if (store_run_find(s, b->rv->fleet, b->id, &row, err) != 0 ||
 	    (r = store_run_reported(s, &row, err)) == -1 ||
 	    store_run_fence(&row, b->rv, b->attempt, r, err) != 0 ||
 	    store_get_int(s, err, &n, "SELECT coalesce(max(n), 0)"
-	    " FROM run_messages WHERE run = ?", "i", row.seq) != 1)
+	    " FROM run_messages WHERE run = ?", "i", row.seq) != 1 ||
+	    store_run_msgs_dups(s, row.seq, b, err) != 0)
 		return (-1);
 	/*
 	 * Messages are numbered 1, 2, … without a gap, so the last number is
 	 * their count: a batch writes no counter on the run's row.
 	 */
-	for (i = 0; i < b->count; i++) {
-		r = store_exec(s, err, "INSERT OR IGNORE INTO run_messages"
-		    " (run, n, attempt, seq, type, data, created_at)"
-		    " VALUES (?, ?, ?, ?, ?, ?, ?)", "iiiisss", row.seq, n + 1,
-		    b->attempt, b->msgs[i].seq, b->msgs[i].type,
-		    b->msgs[i].text, s->now);
-		if (r == -1)
-			return (-1);
-		if (r == 1) {
-			n++;
-			accepted++;
-		} else
+	for (i = 0; i <= b->count; i++) {
+		if (k == STORE_MSG_ROWS || (i == b->count && k > 0)) {
+			if (store_run_msgs_insert(s, row.seq, b->attempt,
+			    n + accepted, todo, k, err) != 0)
+				return (-1);
+			accepted += (int64_t)k;
+			k = 0;
+		}
+		if (i == b->count)
+			break;
+		if (b->msgs[i].dup)
 			dups++;
+		else
+			todo[k++] = &b->msgs[i];
 	}
 	if (accepted > 0)
 		store_wake_add(s, "run:%s", row.id);

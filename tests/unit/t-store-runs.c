@@ -1339,6 +1339,45 @@ t_lifecycle(void)
 	    items_len(list) == 1 && jsonx_int(item(list, 0), "seq", 0) == 4,
 	    "since and limit page the messages");
 	json_object_put(list);
+	/*
+	 * A batch longer than one statement's rows, out of order, with one
+	 * message stored already and one repeated in it.
+	 */
+	f = open_memstream(&batch, &blen);
+	fprintf(f, "{\"attempt\":1,\"messages\":[");
+	for (i = 22; i >= 5; i--)
+		fprintf(f, "{\"seq\":%d,\"type\":\"text\",\"data\":"
+		    "{\"text\":\"m%d\"}},", (int)i, (int)i);
+	fprintf(f, "{\"seq\":10,\"type\":\"text\",\"data\":{\"text\":"
+	    "\"again\"}}]}");
+	fclose(f);
+	o = rcall(store_run_messages, &e, &rv, run, &err, "%s", batch);
+	free(batch);
+	ok(o != NULL && jsonx_int(o, "accepted", -1) == 17 &&
+	    jsonx_int(o, "duplicates", -1) == 2, "19 messages: 17 accepted, "
+	    "one stored before and one repeated are duplicates");
+	json_object_put(o);
+	ok(store_run_message_list(e.s, &e.a, run, 5, 0, &list, &err) == 0,
+	    "message list after the long batch");
+	{
+		char	 texts[512] = "", want[512] = "";
+
+		for (i = 0; i < (int64_t)items_len(list); i++) {
+			v = item(list, i);
+			snprintf(big, sizeof big, "%s%lld:%s", i > 0 ? "," :
+			    "", (long long)jsonx_int(v, "seq", 0), str_at(
+			    json_object_object_get(v, "data"), "text"));
+			append(texts, big, sizeof texts);
+		}
+		for (i = 6; i <= 22; i++) {
+			snprintf(big, sizeof big, "%s%lld:m%lld", i > 6 ? "," :
+			    "", (long long)i, (long long)i);
+			append(want, big, sizeof want);
+		}
+		is_str(texts, want, "numbered 6 to 22 in the rover's order, "
+		    "the first of each kept");
+	}
+	json_object_put(list);
 
 	/* Artifact. */
 	o = NULL;
