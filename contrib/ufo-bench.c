@@ -54,7 +54,6 @@
 #include "protocol.h"
 #include "xmalloc.h"
 
-#define BENCH_CREATORS		2	/* create operations meanwhile */
 #define BENCH_QUEUERS		8	/* fill the deep queue */
 #define BENCH_ENROLLERS		4	/* enroll the idle rovers */
 #define BENCH_SAMPLES		200	/* claims timed at each queue depth */
@@ -96,6 +95,7 @@ static struct {
 	char		*ufod;
 	char		*ufo;
 	unsigned	 rovers;
+	unsigned	 creators;	/* create operations meanwhile */
 	unsigned	 runs;
 	unsigned	 wake;
 	unsigned	 deep;
@@ -106,6 +106,7 @@ static struct {
 	int		 keep;
 } opt = {
 	.rovers = 4,
+	.creators = 2,
 	.runs = 5000,
 	.wake = 200,
 	.deep = 100000,
@@ -236,10 +237,11 @@ static void	bench_out(const char *, ...)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: ufo-bench [-h] [--rovers R] [--runs M] [--wake K] "
-	    "[--deep D] [--idle N]\n"
-	    "                 [--board-ops N] [--board-changes K] "
-	    "[--only lifecycle|wake|depth|idle|board]\n"
+	fprintf(f, "usage: ufo-bench [-h] [--rovers R] [--creators C] "
+	    "[--runs M] [--wake K]\n"
+	    "                 [--deep D] [--idle N]"
+	    " [--board-ops N] [--board-changes K]\n"
+	    "                 [--only lifecycle|wake|depth|idle|board]\n"
 	    "                 [--keep] [--ufod PATH] [--ufo PATH]\n");
 }
 
@@ -1827,7 +1829,7 @@ phase_lifecycle(struct http *owner)
 	lc.messages = lc_messages();
 
 	/* One multi-use code for the rovers; each then its own connection. */
-	n = opt.rovers + BENCH_CREATORS;
+	n = opt.rovers + opt.creators;
 	conns = xcalloc(n, sizeof *conns);
 	code = bench_code(owner, opt.rovers);
 	for (i = 0; i < opt.rovers; i++) {
@@ -1853,9 +1855,9 @@ phase_lifecycle(struct http *owner)
 	io = proc_io(bench.pid, "write_bytes") - io0;
 	self_cpu = bench_self_cpu() - self0;
 
-	bench_out("lifecycle: %zu of %u runs, %u rovers, %d creators: "
+	bench_out("lifecycle: %zu of %u runs, %u rovers, %u creators: "
 	    "%.0f lifecycles/s (%.2f s)", lc.finished, opt.runs, opt.rovers,
-	    BENCH_CREATORS, (double)lc.finished / bench_secs(end - t0),
+	    opt.creators, (double)lc.finished / bench_secs(end - t0),
 	    bench_secs(end - t0));
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < REQ_N; k++)
@@ -3203,6 +3205,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "board-changes", required_argument, NULL, 'c' },
 		{ "board-ops", required_argument, NULL, 'b' },
+		{ "creators", required_argument, NULL, 'C' },
 		{ "deep", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "idle", required_argument, NULL, 'i' },
@@ -3232,6 +3235,10 @@ main(int argc, char **argv)
 		case 'c':
 			opt.board_changes = bench_number(optarg,
 			    "board-changes", 1, 100000);
+			break;
+		case 'C':
+			opt.creators = bench_number(optarg, "creators", 1,
+			    1000);
 			break;
 		case 'D':
 			opt.deep = bench_number(optarg, "deep", 1, 10000000);
@@ -3316,9 +3323,9 @@ main(int argc, char **argv)
 	bench_out("ufo-bench %s: ufod %s (pid %ld) in %s, %ld CPUs, RSS "
 	    "%.1f MB", PACKAGE_VERSION, opt.ufod, (long)bench.pid, bench.dir,
 	    ncpu, proc_rss_mb(bench.pid));
-	bench_out("parameters: --rovers %u --runs %u --wake %u --deep %u "
-	    "--idle %u --board-ops %u --board-changes %u%s%s", opt.rovers,
-	    opt.runs, opt.wake, opt.deep, idle != 0 ? idle : opt.idle,
+	bench_out("parameters: --rovers %u --creators %u --runs %u --wake %u "
+	    "--deep %u --idle %u --board-ops %u --board-changes %u%s%s",
+	    opt.rovers, opt.creators, opt.runs, opt.wake, opt.deep, idle != 0 ? idle : opt.idle,
 	    opt.board_ops, opt.board_changes, opt.only != -1 ? " --only " : "",
 	    opt.only != -1 ? bench_phase_names[opt.only] : "");
 	if (opt.only == -1 || opt.only == PHASE_BOARD)
