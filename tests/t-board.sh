@@ -344,16 +344,14 @@ printf 'bind board F7 no-such-action\n' >"$CONF"
 board_start 80x24
 wait_for "$BOARD_TIMEOUT" bad_bind_shown
 tap_result $? "a bad bind line: the error names the action"
-if board_alive; then
-	board_quit "with a bad bind line, ufo"
-else
-	board_wait_exit
-	like "$(cat "$T/board.err")" "ufo.conf:1" \
-	    "a bad bind line: the error names the file and line"
-	isnt "$rc" 0 "a bad bind line: ufo exits with a failure"
-	unlike "$(cat "$T/board.err")" "Sanitizer|runtime error:" \
-	    "a bad bind line: no crash"
-fi
+# ufo refuses the configuration before it draws; it may still be exiting
+# (a sanitizer build checks for leaks first) when the error is seen.
+board_wait_exit
+like "$(cat "$T/board.err")" "ufo.conf:1" \
+    "a bad bind line: the error names the file and line"
+isnt "$rc" 0 "a bad bind line: ufo exits with a failure"
+unlike "$(cat "$T/board.err")" "Sanitizer|runtime error:" \
+    "a bad bind line: no crash"
 board_stop
 rm -f "$CONF"
 
