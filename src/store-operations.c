@@ -335,20 +335,26 @@ store_op_remove_labels(struct store *s, const struct store_actor *a,
  * a deleted card) is only a gap. A card placed by an anchor may go past
  * it: store_op_end_forget.
  */
+static struct store_end *
+store_op_end_slot(struct store *s, const char *fleet)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_END_SLOTS; i++) {
+		if (strcmp(s->end[i].fleet, fleet) == 0)
+			return (&s->end[i]);
+	}
+	return (NULL);
+}
+
 static int
 store_op_end_position(struct store *s, const char *fleet, int64_t *pos,
     struct ufo_error *err)
 {
-	struct store_end	*e = NULL;
-	size_t			 i;
+	struct store_end	*e;
+	size_t			 len;
 
-	for (i = 0; i < STORE_END_SLOTS; i++) {
-		if (strcmp(s->end[i].fleet, fleet) == 0) {
-			e = &s->end[i];
-			break;
-		}
-	}
-	if (e != NULL) {
+	if ((e = store_op_end_slot(s, fleet)) != NULL) {
 		*pos = e->pos += STORE_POSITION_STEP;
 		return (0);
 	}
@@ -358,9 +364,9 @@ store_op_end_position(struct store *s, const char *fleet, int64_t *pos,
 	    " FROM statuses)", "is", (int64_t)STORE_POSITION_STEP,
 	    fleet) != 1)
 		return (-1);
-	if ((i = strlen(fleet)) < sizeof e->fleet) {
+	if ((len = strlen(fleet)) < sizeof e->fleet) {
 		e = &s->end[s->end_next++ % STORE_END_SLOTS];
-		memcpy(e->fleet, fleet, i + 1);
+		memcpy(e->fleet, fleet, len + 1);
 		e->pos = *pos;
 	}
 	return (0);
@@ -370,12 +376,10 @@ store_op_end_position(struct store *s, const char *fleet, int64_t *pos,
 static void
 store_op_end_forget(struct store *s, const char *fleet)
 {
-	size_t	 i;
+	struct store_end	*e;
 
-	for (i = 0; i < STORE_END_SLOTS; i++) {
-		if (strcmp(s->end[i].fleet, fleet) == 0)
-			s->end[i].fleet[0] = '\0';
-	}
+	if ((e = store_op_end_slot(s, fleet)) != NULL)
+		e->fleet[0] = '\0';
 }
 
 /*

@@ -1399,7 +1399,7 @@ store_run_messages_tx(struct store *s, void *arg, struct ufo_error *err)
 {
 	struct store_run_batch	*b = arg;
 	struct store_run_row	 row;
-	struct store_run_msg	*todo[STORE_MSG_ROWS];
+	struct store_run_msg	*rows[STORE_MSG_ROWS];
 	int64_t			 n, accepted = 0, dups = 0;
 	size_t			 i, k = 0;
 	int			 r;
@@ -1418,7 +1418,7 @@ store_run_messages_tx(struct store *s, void *arg, struct ufo_error *err)
 	for (i = 0; i <= b->count; i++) {
 		if (k == STORE_MSG_ROWS || (i == b->count && k > 0)) {
 			if (store_run_msgs_insert(s, row.seq, b->attempt,
-			    n + accepted, todo, k, err) != 0)
+			    n + accepted, rows, k, err) != 0)
 				return (-1);
 			accepted += (int64_t)k;
 			k = 0;
@@ -1428,7 +1428,7 @@ store_run_messages_tx(struct store *s, void *arg, struct ufo_error *err)
 		if (b->msgs[i].dup)
 			dups++;
 		else
-			todo[k++] = &b->msgs[i];
+			rows[k++] = &b->msgs[i];
 	}
 	if (accepted > 0)
 		store_wake_add(s, "run:%s", row.id);
