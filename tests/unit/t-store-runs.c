@@ -4,7 +4,8 @@
  * tags, kinds, cost with a deep queue, two threads racing), the run's life
  * with fencing, messages and artifacts, finish and its effects on the
  * operation, cancel, retry, the sweeper's requeue and "lost", signals and
- * the wake keys announced after commit.
+ * the wake keys announced after commit; the schema step that turns CHECKs'
+ * IN lists into ORs, on a database of the version before it.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 
 #include "error.h"
 #include "jsonx.h"
@@ -2039,6 +2041,179 @@ t_wake(void)
 	env_close(&e);
 }
 
+/* Runs a script of statements on the database file itself. */
+static int
+exec_path(const char *path, const char *sql)
+{
+	sqlite3	*db;
+	char	*msg = NULL;
+	int	 rc;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return (-1);
+	}
+	if ((rc = sqlite3_exec(db, sql, NULL, NULL, &msg)) != SQLITE_OK)
+		printf("# %s\n", msg != NULL ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return (rc == SQLITE_OK ? 0 : -1);
+}
+
+/* Runs sql on the database file itself: its first row's first column. */
+static int
+raw(const char *path, char *out, size_t size, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*stmt;
+	const char	*v;
+	int		 rc;
+
+	*out = '\0';
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return (-1);
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		snprintf(out, size, "error: %s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return (-1);
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		v = (const char *)sqlite3_column_text(stmt, 0);
+		if (*out == '\0')
+			snprintf(out, size, "%s", v != NULL ? v : "");
+	}
+	if (rc != SQLITE_DONE)
+		snprintf(out, size, "error: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/*
+ * Rewrites runs' CHECK text from one form to another by hand, with the
+ * schema cookie bumped, and sets user_version (unless it is negative).
+ */
+static int
+runs_check_set(const char *path, const char *from, const char *to,
+    int cookie, int version)
+{
+	char	*q, sql[1024];
+	int	 rc;
+
+	q = sqlite3_mprintf("UPDATE sqlite_schema SET sql = replace(sql, %Q,"
+	    " %Q) WHERE name = 'runs'", from, to);
+	snprintf(sql, sizeof sql, "PRAGMA writable_schema = ON; %s;"
+	    " PRAGMA schema_version = %d; PRAGMA writable_schema = OFF;", q,
+	    cookie);
+	sqlite3_free(q);
+	if ((rc = exec_path(path, sql)) != 0 || version < 0)
+		return (rc);
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+	return (exec_path(path, sql));
+}
+
+#define CHECK_IN	"CHECK (status IN ('queued', 'claimed',    'running'," \
+			" 'succeeded', 'failed', 'cancelled'))"
+#define CHECK_ORS	"CHECK (status = 'queued' OR status = 'claimed' OR" \
+			" status = 'running' OR status = 'succeeded' OR"    \
+			" status = 'failed' OR status = 'cancelled')"
+#define CHECK_ODD	"CHECK (status = 'queued' OR status = 'claimed' OR" \
+			" status = 'running' OR status = 'succeeded' OR"    \
+			" status = 'failed' OR status = 'canceled')"
+#define LONG_INS	"SELECT count(*) FROM sqlite_schema WHERE type ="   \
+			" 'table' AND sql LIKE '%CHECK (% IN (''%'', ''%'', ''%'"
+
+static void
+t_checks(void)
+{
+	struct env		 e;
+	struct json_object	*o;
+	struct store_rover	 rv;
+	struct ufo_error	 err;
+	char			 buf[256], run[64], done[64], sql[128];
+	int			 version;
+
+	env_open(&e, "CHECKs without IN lists, and the step to them");
+	raw(e.path, buf, sizeof buf, "PRAGMA user_version");
+	version = atoi(buf);
+	raw(e.path, buf, sizeof buf, LONG_INS);
+	is_str(buf, "0", "a new database has no CHECK with an IN list of "
+	    "more than two values");
+	ok(rover_new(&e, "r", "[\"pilot:claude\"]", "[]", &rv) == 0,
+	    "a claude rover");
+	json_object_put(op_new(&e, "{\"title\":\"One\","
+	    "\"assignee\":\"pilot:claude\"}", &err));
+	json_object_put(op_new(&e, "{\"title\":\"Two\","
+	    "\"assignee\":\"pilot:claude\"}", &err));
+	ok(drive(&e, &rv, "succeeded", NULL, "done", done, sizeof done) == 0,
+	    "UFO-1's run succeeded");
+	store_close(e.s);
+
+	/* As the version before the step left it. */
+	ok(runs_check_set(e.path, CHECK_ORS, CHECK_IN, 1000 + version,
+	    version - 1) == 0, "runs' CHECK an IN list again, one version "
+	    "back");
+	raw(e.path, buf, sizeof buf, LONG_INS);
+	is_str(buf, "1", "one IN list to rewrite");
+	if (store_open(e.path, &e.s, &err) != 0) {
+		printf("Bail out! open: %s\n", err.message);
+		exit(1);
+	}
+	ok(1, "opened: migrated");
+	raw(e.path, buf, sizeof buf, "PRAGMA user_version");
+	is_int(atoi(buf), version, "at the last version again");
+	raw(e.path, buf, sizeof buf, LONG_INS);
+	is_str(buf, "0", "no such IN list is left");
+	raw(e.path, buf, sizeof buf, "PRAGMA integrity_check");
+	is_str(buf, "ok", "integrity check");
+	raw(e.path, buf, sizeof buf, "SELECT count(*) FROM runs");
+	is_str(buf, "2", "both runs kept");
+	store_set_wake(e.s, wake_cb, &e);
+	ok(store_local_actor(e.s, &e.a, &err) == 0 &&
+	    drive(&e, &rv, "failed", NULL, "no", run, sizeof run) == 0,
+	    "UFO-2's run claimed, started and failed after the step");
+	o = run_get(&e, run);
+	is_str(str_at(o, "status"), "failed", "its status is failed");
+	json_object_put(o);
+	snprintf(sql, sizeof sql, "UPDATE runs SET status = 'lost' WHERE"
+	    " id = '%s'", done);
+	ok(raw(e.path, buf, sizeof buf, sql) == -1 &&
+	    strstr(buf, "CHECK constraint failed") != NULL,
+	    "a status outside the list is still refused");
+	raw(e.path, buf, sizeof buf, "INSERT INTO signals (id, fleet_id,"
+	    " user_id, kind, op_id, message, created_at) SELECT 'sig_x',"
+	    " m.fleet_id, m.user_id, 'nonsense', o.id, '', '' FROM members m,"
+	    " operations o LIMIT 1");
+	ok(strstr(buf, "CHECK constraint failed") != NULL, "so is a signal "
+	    "kind");
+	store_close(e.s);
+
+	/* Neither the old text nor the new one: refused, nothing changed. */
+	ok(runs_check_set(e.path, CHECK_ORS, CHECK_ODD, 2000 + version,
+	    version - 1) == 0, "runs' CHECK edited by hand");
+	e.s = NULL;
+	ok(store_open(e.path, &e.s, &err) != 0 && strstr(err.message,
+	    "migration") != NULL && strstr(err.message, "table runs: its "
+	    "CHECK on status is neither") != NULL, "open refused, the "
+	    "table and column named");
+	printf("# %s\n", err.message);
+	raw(e.path, buf, sizeof buf, "PRAGMA user_version");
+	is_int(atoi(buf), version - 1, "still one version back");
+	raw(e.path, buf, sizeof buf, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE sql LIKE '%''canceled''%'");
+	is_str(buf, "1", "the table's text is as it was");
+
+	/* Rewritten already: the step has nothing to do. */
+	ok(runs_check_set(e.path, CHECK_ODD, CHECK_ORS, 3000 + version,
+	    -1) == 0 && store_open(e.path, &e.s, &err) == 0,
+	    "with the new text by hand, the step finds nothing to do");
+	raw(e.path, buf, sizeof buf, "PRAGMA user_version");
+	is_int(atoi(buf), version, "at the last version");
+	env_close(&e);
+}
+
 int
 main(void)
 {
@@ -2055,6 +2230,7 @@ main(void)
 	t_cancel_retry();
 	t_sweep();
 	t_wake();
+	t_checks();
 	t_threads();
 	t_scale();
 	return (done_testing());
