@@ -1,4 +1,8 @@
+#include <sys/eventfd.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -36,6 +40,8 @@
 #define SERVER_MAX_CONNECTIONS	16000
 /* GnuTLS's defaults, less the protocol versions older than TLS 1.2. */
 #define SERVER_TLS_PRIORITIES	"NORMAL:-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0"
+/* A pause after accept fails for want of descriptors. */
+#define SERVER_ACCEPT_PAUSE_MS	100
 /* Failed logins (or invitation passwords) an address may make a minute. */
 #define SERVER_LOGIN_FAILURES	5
 #define SERVER_LOGIN_WINDOW_MS	60000
@@ -44,8 +50,10 @@ struct server_listener {
 	struct server		*srv;
 	struct MHD_Daemon	*daemon;
 	int			 fd;
+	int			 stopfd;	/* eventfd: the acceptor stops */
+	pthread_t		 acceptor;
+	int			 accepting;	/* acceptor running */
 	int			 is_unix;
-	int			 quiesced;
 	volatile int		 closing;
 	char			*addr;
 	struct tls_pair		*tls;	/* NULL: plain HTTP */
@@ -750,6 +758,75 @@ server_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("libmicrohttpd: %s", msg);
 }
 
+/*
+ * Connections are accepted here and handed to libmicrohttpd, which gives
+ * each to the worker its descriptor picks: left to itself, the first idle
+ * worker takes up to ten waiting connections at once, and a worker serves
+ * its connections one request at a time, so rovers that connect together
+ * would queue behind each other's writes on one thread while others idle.
+ */
+static void *
+server_acceptor(void *arg)
+{
+	struct server_listener	*l = arg;
+	struct sockaddr_storage	 ss;
+	struct pollfd		 pfd[2];
+	socklen_t		 len;
+	int			 fd;
+
+	pfd[0].fd = l->fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = l->stopfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: poll: %s", l->addr, strerror(errno));
+			break;
+		}
+		if (pfd[1].revents != 0)
+			break;
+		len = sizeof ss;
+		if ((fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK)) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR || errno == ECONNABORTED)
+				continue;
+			/* Out of descriptors: give a closing one time. */
+			log_warn("%s: accept: %s", l->addr, strerror(errno));
+			poll(pfd + 1, 1, SERVER_ACCEPT_PAUSE_MS);
+			continue;
+		}
+		/* libmicrohttpd closes fd if it cannot take it. */
+		if (MHD_add_connection(l->daemon, fd, (struct sockaddr *)&ss,
+		    len) != MHD_YES)
+			log_debug("%s: connection refused: %s", l->addr,
+			    strerror(errno));
+	}
+	return (NULL);
+}
+
+/* Starts l's acceptor, its socket made non-blocking for it. */
+static int
+server_acceptor_start(struct server_listener *l)
+{
+	int	 fl, e;
+
+	if ((fl = fcntl(l->fd, F_GETFL)) == -1 ||
+	    fcntl(l->fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    (l->stopfd = eventfd(0, EFD_CLOEXEC)) == -1)
+		return (-1);
+	if ((e = pthread_create(&l->acceptor, NULL, server_acceptor, l)) != 0) {
+		close(l->stopfd);
+		l->stopfd = -1;
+		errno = e;
+		return (-1);
+	}
+	l->accepting = 1;
+	return (0);
+}
+
 /* Serves fd; with tls (copied), HTTPS with that certificate. */
 static struct server_listener *
 server_listener_start(struct server *srv, int fd, int is_unix,
@@ -772,8 +849,9 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 	l->is_unix = is_unix;
 	l->addr = xstrdup(addr);
 	l->tls = tls_copy(tls);
+	l->stopfd = -1;
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	/* Without TLS the array starts at its end: no options. */
 	memset(tlsopts, 0, sizeof tlsopts);
 	if (l->tls != NULL) {
@@ -788,7 +866,6 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 	tlsopts[3].option = MHD_OPTION_END;
 	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, l,
 	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_NOTIFY_COMPLETED, server_completed, l,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_IDLE_TIMEOUT,
@@ -809,6 +886,15 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 		free(l);
 		return (NULL);
 	}
+	if (server_acceptor_start(l) == -1) {
+		err_set(err, UFO_EINTERNAL, "", "cannot accept connections on "
+		    "%s: %s", addr, strerror(errno));
+		MHD_stop_daemon(l->daemon);
+		tls_free(l->tls);
+		free(l->addr);
+		free(l);
+		return (NULL);
+	}
 	return (l);
 }
 
@@ -816,10 +902,17 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 static void
 server_listener_quiesce(struct server_listener *l)
 {
+	uint64_t	 one = 1;
+	int		 e;
+
 	l->closing = 1;
-	if (!l->quiesced) {
-		MHD_quiesce_daemon(l->daemon);
-		l->quiesced = 1;
+	if (l->accepting) {
+		if (write(l->stopfd, &one, sizeof one) != sizeof one)
+			fatal("%s: eventfd", __func__);
+		if ((e = pthread_join(l->acceptor, NULL)) != 0)
+			log_warn("%s: pthread_join: %s", l->addr, strerror(e));
+		close(l->stopfd);
+		l->accepting = 0;
 	}
 }
 
