@@ -173,7 +173,11 @@ struct store {
 	" WHEN 'crew' THEN 'crew:' || (SELECT name FROM crews"		\
 	" WHERE id = " i ") END"
 
-/* One operation as the API shows it; "o" and "m" come from STORE_OP_FROM. */
+/*
+ * One operation as the API shows it; "o" and "m" come from STORE_OP_FROM.
+ * Labels are sorted only when there are some: the sort's set-up is most
+ * of what an operation without labels costs to show.
+ */
 #define STORE_OP_COLUMNS						\
 	"o.id, m.key || '-' || o.number AS code, o.number,"		\
 	" m.key AS mission, o.title, o.body,"				\
@@ -181,9 +185,11 @@ struct store {
 	" o.priority, "							\
 	STORE_PARTY_SQL("o.assignee_kind", "o.assignee_id")		\
 	" AS assignee,"							\
-	" (SELECT json_group_array(name) FROM (SELECT l.name AS name"	\
-	" FROM operation_labels ol JOIN labels l ON l.id = ol.label_id"	\
-	" WHERE ol.op_id = o.id ORDER BY l.name)) AS \"labels:json\","	\
+	" CASE WHEN EXISTS (SELECT 1 FROM operation_labels"		\
+	" WHERE op_id = o.id) THEN (SELECT json_group_array(name) FROM"	\
+	" (SELECT l.name AS name FROM operation_labels ol"		\
+	" JOIN labels l ON l.id = ol.label_id WHERE ol.op_id = o.id"	\
+	" ORDER BY l.name)) ELSE '[]' END AS \"labels:json\","		\
 	" (SELECT pm.key || '-' || p.number FROM operations p"		\
 	" JOIN missions pm ON pm.id = p.mission_id"			\
 	" WHERE p.id = o.parent_id) AS parent,"				\
