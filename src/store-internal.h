@@ -31,7 +31,6 @@
 #define STORE_CKPT_HARD		16000	/* pages that stop writers for one */
 #define STORE_CKPT_TAIL		32	/* pages left for that one */
 #define STORE_CKPT_PASSES	8	/* passes to leave only them */
-#define STORE_BATCH_ROUNDS	4	/* batches a writing thread runs */
 #define STORE_BATCH_MAX		16	/* writes a transaction takes in */
 #define STORE_HOT_SLOTS		256	/* rovers remembered as busy */
 #define STORE_END_SLOTS		16	/* fleets whose board end is known */
@@ -92,12 +91,16 @@ struct store {
 		size_t		  size;
 	}			 wake_tx, wake_ready;
 
-	/* Group commit: write transactions waiting for the writer, and
-	 * whether a thread is running a batch of them. */
+	/* Group commit: write transactions waiting for the writer thread,
+	 * which sleeps on w_cond while there are none. */
 	pthread_mutex_t		 q_lock;
+	pthread_cond_t		 w_cond;
 	struct store_job	*q_head;
 	struct store_job	**q_tail;
-	int			 combining;
+	pthread_t		 writer;
+	int			 writer_running;
+	int			 writer_idle;
+	int			 writer_stop;
 
 	int			 in_tx;
 	int64_t			 tx_event;	/* last event of the open tx */

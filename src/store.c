@@ -32,6 +32,8 @@ static void	store_keys_clear(struct store_keys *);
 static void	store_keys_move(struct store_keys *, struct store_keys *);
 static void	store_auth_flush(struct store *);
 static void	*store_ckpt_main(void *);
+static int	 store_writer_start(struct store *, struct ufo_error *);
+static void	 store_writer_stop(struct store *);
 
 /* The VFS our connections use: WALBUF_VFS, or NULL for the default. */
 static const char	*store_vfs;
@@ -91,6 +93,7 @@ store_new(const char *path)
 	s->q_tail = &s->q_head;
 	if (pthread_mutex_init(&s->lock, NULL) != 0 ||
 	    pthread_mutex_init(&s->q_lock, NULL) != 0 ||
+	    pthread_cond_init(&s->w_cond, NULL) != 0 ||
 	    pthread_mutex_init(&s->hot_lock, NULL) != 0)
 		fatalx("store: cannot make a lock");
 	s->path = xstrdup(path);
@@ -362,7 +365,8 @@ store_open(const char *path, struct store **sp, struct ufo_error *err)
 		goto fail;
 	store_reset_used(s);
 	if (store_open_readers(s, err) != 0 ||
-	    (strcmp(mode, "wal") == 0 && store_ckpt_start(s, err) != 0))
+	    (strcmp(mode, "wal") == 0 && store_ckpt_start(s, err) != 0) ||
+	    store_writer_start(s, err) != 0)
 		goto fail;
 	*sp = s;
 	return (0);
@@ -381,6 +385,7 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	store_writer_stop(s);
 	store_ckpt_stop(s);
 	if (s->ckpt_db != NULL)
 		sqlite3_close(s->ckpt_db);
@@ -408,6 +413,7 @@ store_close(struct store *s)
 	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->q_lock);
+	pthread_cond_destroy(&s->w_cond);
 	pthread_mutex_destroy(&s->hot_lock);
 	free(s->path);
 	free(s);
@@ -1546,12 +1552,12 @@ store_clock_ms(struct store *s)
 
 /*
  * Group commit. Most of a write's cost is the COMMIT (every page it dirtied
- * goes to the WAL) and waiting for the writer, so writes queue: the first
- * one to find no batch running takes those queued and runs them in one
- * transaction, and those that queue while it runs too, each in a savepoint
- * of its own so that one that fails undoes only itself, then commits once
- * and wakes their threads. Alone, a write is a transaction of its own. No
- * answer leaves before its COMMIT.
+ * goes to the WAL) and waiting for the writer, so writes queue: the writer
+ * thread takes those queued and runs them in one transaction, and those
+ * that queue while it runs too, each in a savepoint of its own so that one
+ * that fails undoes only itself, then commits once and wakes their threads.
+ * Alone, a write is a transaction of its own. No answer leaves before its
+ * COMMIT.
  */
 struct store_job {
 	store_tx_fn		 fn;
@@ -1716,37 +1722,25 @@ store_batch_run(struct store *s, struct store_job *batch)
 }
 
 /*
- * Runs fn(s, arg, err) in a write transaction, maybe with others. A thread
- * that ran a batch runs the next ones too, up to STORE_BATCH_ROUNDS in
- * all, if writes queued meanwhile: handing the writer to another thread
- * costs a wake-up during which nothing is written.
+ * The writer thread: the only one that writes, so that the writes of many
+ * requests share its transactions (and it is never one whose own request
+ * waits on the others'). It runs what is queued, then wakes the owners.
  */
-int
-store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
+static void *
+store_writer_main(void *arg)
 {
-	struct store_job	 job, *batch, *j, *next;
-	int			 rounds = 0;
+	struct store		*s = arg;
+	struct store_job	*batch, *j, *next;
 
-	memset(&job, 0, sizeof job);
-	job.fn = fn;
-	job.arg = arg;
-	job.err = err;
-	if (pthread_cond_init(&job.cond, NULL) != 0)
-		fatalx("%s: pthread_cond_init failed", __func__);
 	pthread_mutex_lock(&s->q_lock);
-	*s->q_tail = &job;
-	s->q_tail = &job.next;
 	for (;;) {
-		if (job.done) {
-			if (s->q_head == NULL || s->combining ||
-			    rounds >= STORE_BATCH_ROUNDS)
-				break;
-		} else if (s->combining) {
-			pthread_cond_wait(&job.cond, &s->q_lock);
-			continue;
+		while (s->q_head == NULL && !s->writer_stop) {
+			s->writer_idle = 1;
+			pthread_cond_wait(&s->w_cond, &s->q_lock);
+			s->writer_idle = 0;
 		}
-		s->combining = 1;
-		rounds++;
+		if (s->q_head == NULL)
+			break;
 		batch = store_queue_take(s, STORE_BATCH_MAX);
 		pthread_mutex_unlock(&s->q_lock);
 
@@ -1755,19 +1749,73 @@ store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
 		store_unlock(s);
 
 		pthread_mutex_lock(&s->q_lock);
-		s->combining = 0;
 		/* A job's owner may return as soon as it sees done. */
 		for (j = batch; j != NULL; j = next) {
 			next = j->next;
 			j->done = 1;
-			if (j != &job)
-				pthread_cond_signal(&j->cond);
+			pthread_cond_signal(&j->cond);
 		}
-		/* Those that queued meanwhile: the first runs them. */
-		if (s->q_head != NULL && (!job.done ||
-		    rounds >= STORE_BATCH_ROUNDS))
-			pthread_cond_signal(&s->q_head->cond);
 	}
+	pthread_mutex_unlock(&s->q_lock);
+	return (NULL);
+}
+
+static int
+store_writer_start(struct store *s, struct ufo_error *err)
+{
+	int	 e;
+
+	if ((e = pthread_create(&s->writer, NULL, store_writer_main, s)) != 0)
+		return (err_set(err, UFO_EINTERNAL, "", "database %s: cannot "
+		    "start the writer: %s", s->path, strerror(e)));
+	s->writer_running = 1;
+	return (0);
+}
+
+/* Stops the writer once what is queued is written. */
+static void
+store_writer_stop(struct store *s)
+{
+	int	 e;
+
+	if (!s->writer_running)
+		return;
+	pthread_mutex_lock(&s->q_lock);
+	s->writer_stop = 1;
+	pthread_cond_signal(&s->w_cond);
+	pthread_mutex_unlock(&s->q_lock);
+	if ((e = pthread_join(s->writer, NULL)) != 0)
+		log_warn("%s: %s: %s", __func__, s->path, strerror(e));
+	pthread_mutex_lock(&s->q_lock);
+	s->writer_running = 0;
+	pthread_mutex_unlock(&s->q_lock);
+}
+
+/* Runs fn(s, arg, err) in a write transaction, maybe with others. */
+int
+store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
+{
+	struct store_job	 job;
+
+	memset(&job, 0, sizeof job);
+	job.fn = fn;
+	job.arg = arg;
+	job.err = err;
+	if (pthread_cond_init(&job.cond, NULL) != 0)
+		fatalx("%s: pthread_cond_init failed", __func__);
+	pthread_mutex_lock(&s->q_lock);
+	if (!s->writer_running || s->writer_stop) {
+		pthread_mutex_unlock(&s->q_lock);
+		pthread_cond_destroy(&job.cond);
+		return (err_set(err, UFO_EINTERNAL, "", "database %s is "
+		    "closing", s->path));
+	}
+	*s->q_tail = &job;
+	s->q_tail = &job.next;
+	if (s->writer_idle)
+		pthread_cond_signal(&s->w_cond);
+	while (!job.done)
+		pthread_cond_wait(&job.cond, &s->q_lock);
 	pthread_mutex_unlock(&s->q_lock);
 	pthread_cond_destroy(&job.cond);
 	return (job.rc);
