@@ -163,7 +163,7 @@ conf_init(struct conf *conf)
 	conf->log = xstrdup("stderr");
 	conf->log_level = xstrdup("info");
 	conf->max_body = UFO_MAX_BODY;
-	conf->threads = 8;
+	conf->threads = 32;
 	conf->alert = xstrdup("bell");
 }
 

@@ -81,7 +81,7 @@ test_defaults(void)
 	is_str(conf.log, "stderr", "defaults: log to stderr");
 	is_str(conf.log_level, "info", "defaults: log_level info");
 	is_int(conf.max_body, 1024 * 1024, "defaults: max_body 1 MiB");
-	is_int(conf.threads, 8, "defaults: eight threads");
+	is_int(conf.threads, 32, "defaults: thirty-two threads");
 	ok(conf.server == NULL, "defaults: no server URL");
 	ok(conf.tls_cert == NULL && conf.tls_key == NULL,
 	    "defaults: no certificate, plain HTTP");
