@@ -18,6 +18,7 @@
 
 #define STORE_ID_SIZE		32	/* "pfx_" + 20 base32 + NUL, rounded */
 #define STORE_TS_SIZE		32	/* "2026-11-23T18:00:00.123Z" + NUL */
+#define STORE_TIME_MAX_MS	253402300800000LL /* 10000-01-01 */
 #define STORE_CACHE_SIZE	512	/* prepared statements kept, by SQL */
 #define STORE_LIST_DEFAULT	100
 #define STORE_LIST_MAX		1000

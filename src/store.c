@@ -1525,18 +1525,64 @@ store_timestamp(char *buf, size_t len, int64_t offset)
 	snprintf(buf, len, "%s.%03ldZ", when, ts.tv_nsec / 1000000);
 }
 
-/* Milliseconds since the epoch as "2026-11-23T18:00:00.123Z". */
+/* Writes n as width digits at p. */
+static void
+store_digits(char *p, int64_t n, int width)
+{
+	while (width-- > 0) {
+		p[width] = (char)('0' + n % 10);
+		n /= 10;
+	}
+}
+
+/*
+ * Milliseconds since the epoch as "2026-11-23T18:00:00.123Z". Every write
+ * stamps a time or two: the date is worked out from the day count (the
+ * proleptic Gregorian calendar in eras of 400 years, whose days repeat),
+ * not by gmtime_r and strftime, which take the time zone's lock and parse
+ * a format each time. Out of 1970-9999, they do it.
+ */
 void
 store_time_format(char *buf, size_t len, int64_t ms)
 {
 	struct tm	 tm;
 	time_t		 t;
-	char		 when[24];
+	char		 when[24], out[STORE_TS_SIZE];
+	int64_t		 days, secs, era, doe, yoe, doy, mp, y, m, d;
+	size_t		 n;
 
-	t = (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", when, (int)(ms % 1000));
+	if (ms < 0 || ms >= STORE_TIME_MAX_MS) {
+		t = (time_t)(ms / 1000);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf, len, "%s.%03dZ", when, (int)(ms % 1000));
+		return;
+	}
+	days = ms / 86400000;
+	secs = ms / 1000 % 86400;
+	/* Days since 0000-03-01: leap days come at the end of a year. */
+	days += 719468;
+	era = days / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	memcpy(out, "0000-00-00T00:00:00.000Z", 25);
+	store_digits(out, y, 4);
+	store_digits(out + 5, m, 2);
+	store_digits(out + 8, d, 2);
+	store_digits(out + 11, secs / 3600, 2);
+	store_digits(out + 14, secs / 60 % 60, 2);
+	store_digits(out + 17, secs % 60, 2);
+	store_digits(out + 20, ms % 1000, 3);
+	if (len == 0)
+		return;
+	n = len - 1 < 24 ? len - 1 : 24;
+	memcpy(buf, out, n);
+	buf[n] = '\0';
 }
 
 /* The store's clock in ms since the epoch (store_set_clock shifts it). */

@@ -254,6 +254,54 @@ event_kinds(struct store *s, const struct store_actor *a, int64_t since)
 	return (buf);
 }
 
+/* Times: as gmtime_r and strftime would write them, leap days and all. */
+static void
+t_times(void)
+{
+	static const int64_t	 edges[] = {
+		0, 999, 1000, 86399999, 86400000,
+		951782400000LL,		/* 2000-02-29 */
+		951868799999LL,		/* 2000-02-29T23:59:59.999 */
+		4107456000000LL,	/* 2100-02-28 */
+		4107542400000LL,	/* 2100-03-01: 2100 is no leap year */
+		13569465600000LL,	/* 2400-02-29 */
+		1795392000123LL,	/* 2026-11-23 */
+		253402300799999LL,	/* 9999-12-31T23:59:59.999 */
+		253402300800000LL,	/* 10000-01-01: the slow way */
+	};
+	struct tm		 tm;
+	time_t			 t;
+	char			 got[STORE_TS_SIZE], want[64];
+	char			 when[32], small[8];
+	int64_t			 ms;
+	size_t			 i;
+	int			 same = 1;
+
+	srandom(7);
+	for (i = 0; i < 20000 + sizeof edges / sizeof edges[0]; i++) {
+		if (i < sizeof edges / sizeof edges[0])
+			ms = edges[i];
+		else
+			ms = ((int64_t)random() << 17 ^ random()) %
+			    253402300800000LL;
+		t = (time_t)(ms / 1000);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want, sizeof want, "%s.%03dZ", when, (int)(ms % 1000));
+		store_time_format(got, sizeof got, ms);
+		if (strcmp(got, want) != 0) {
+			if (same)
+				printf("# %lld: %s, not %s\n", (long long)ms, got,
+				    want);
+			same = 0;
+		}
+	}
+	ok(same, "times as gmtime_r and strftime write them, from 1970 to "
+	    "9999 and past it");
+	store_time_format(small, sizeof small, 1795392000123LL);
+	is_str(small, "2026-11", "a short buffer gets what fits");
+}
+
 /* Ids: typed, 20 base32 characters, in the order they were made. */
 static void
 t_ids(void)
@@ -1490,6 +1538,7 @@ main(void)
 	store_set_notify(s, notify, &n);
 
 	t_ids();
+	t_times();
 	t_bootstrap(s, &a);
 	t_missions(s, &a);
 	t_codes(path, &s, &a);
