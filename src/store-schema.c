@@ -530,57 +530,51 @@ static const char *const store_migrations[] = {
 static const struct store_check {
 	const char	*table;
 	const char	*column;
-	const char	*text;
-	const char	*values[7];
+	const char	*text;	/* as the migrations above wrote it */
 } store_checks[] = {
 	{ "members", "role",
-	  "CHECK (role IN ('member', 'admin', 'owner'))",
-	  { "member", "admin", "owner" } },
+	  "CHECK (role IN ('member', 'admin', 'owner'))" },
 	{ "operations", "assignee_kind",
-	  "CHECK (assignee_kind IN ('pilot', 'user',    'crew'))",
-	  { "pilot", "user", "crew" } },
+	  "CHECK (assignee_kind IN ('pilot', 'user',    'crew'))" },
 	{ "relations", "kind",
-	  "CHECK (kind IN ('blocks', 'relates',    'duplicate'))",
-	  { "blocks", "relates", "duplicate" } },
+	  "CHECK (kind IN ('blocks', 'relates',    'duplicate'))" },
 	{ "comments", "author_kind",
-	  "CHECK (author_kind IN ('user', 'pilot',    'system'))",
-	  { "user", "pilot", "system" } },
+	  "CHECK (author_kind IN ('user', 'pilot',    'system'))" },
 	{ "runs", "status",
 	  "CHECK (status IN ('queued', 'claimed',    'running', 'succeeded',"
-	  " 'failed', 'cancelled'))",
-	  { "queued", "claimed", "running", "succeeded", "failed",
-	    "cancelled" } },
+	  " 'failed', 'cancelled'))" },
 	{ "signals", "kind",
 	  "CHECK (kind IN ('review_requested',    'input_requested',"
-	  " 'run_failed', 'no_rover'))",
-	  { "review_requested", "input_requested", "run_failed",
-	    "no_rover" } },
+	  " 'run_failed', 'no_rover'))" },
 	{ "invitations", "role",
-	  "CHECK (role IN ('member', 'admin', 'owner'))",
-	  { "member", "admin", "owner" } },
+	  "CHECK (role IN ('member', 'admin', 'owner'))" },
 	{ "ssh_hosts", "state",
 	  "CHECK (state IN ('connecting', 'retrying',    'online',"
-	  " 'reconnecting', 'failed', 'removing'))",
-	  { "connecting", "retrying", "online", "reconnecting", "failed",
-	    "removing" } },
+	  " 'reconnecting', 'failed', 'removing'))" },
 };
 
-/* c's test as "CHECK (col = 'a' OR col = 'b' ...)". */
-static void
+/*
+ * c's test as "CHECK (col = 'a' OR col = 'b' ...)", the values those of
+ * its IN; -1 if it does not fit.
+ */
+static int
 store_check_ors(const struct store_check *c, char *buf, size_t size)
 {
-	size_t	 i, len;
+	const char	*p, *q;
+	size_t		 len;
+	int		 n = 0;
 
 	len = (size_t)snprintf(buf, size, "CHECK (");
-	for (i = 0; i < sizeof c->values / sizeof c->values[0] &&
-	    c->values[i] != NULL; i++) {
-		if (len < size)
-			len += (size_t)snprintf(buf + len, size - len,
-			    "%s%s = '%s'", i > 0 ? " OR " : "", c->column,
-			    c->values[i]);
+	for (p = strchr(c->text, '\''); p != NULL && len < size;
+	    p = strchr(q + 1, '\'')) {
+		if ((q = strchr(p + 1, '\'')) == NULL)
+			break;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s = %.*s",
+		    n++ > 0 ? " OR " : "", c->column, (int)(q - p + 1), p);
 	}
 	if (len < size)
-		snprintf(buf + len, size - len, ")");
+		len += (size_t)snprintf(buf + len, size - len, ")");
+	return (len < size ? 0 : -1);
 }
 
 /* Runs a PRAGMA that takes no parameters (and so is not kept prepared). */
@@ -610,7 +604,12 @@ store_schema_checks(struct store *s, struct ufo_error *err)
 		return (-1);
 	for (i = 0; i < sizeof store_checks / sizeof store_checks[0]; i++) {
 		c = &store_checks[i];
-		store_check_ors(c, ors, sizeof ors);
+		if (store_check_ors(c, ors, sizeof ors) != 0) {
+			err_set(err, UFO_EINTERNAL, "", "table %s: its CHECK "
+			    "on %s is too long to rewrite", c->table,
+			    c->column);
+			goto out;
+		}
 		if ((r = store_exec(s, err, "UPDATE sqlite_schema"
 		    " SET sql = replace(sql, ?1, ?2) WHERE type = 'table'"
 		    " AND name = ?3 AND instr(sql, ?1) > 0", "sss", c->text,
