@@ -105,8 +105,8 @@ static struct {
 	int		 only;		/* a phase, or -1 for all */
 	int		 keep;
 } opt = {
-	.rovers = 4,
-	.creators = 2,
+	.rovers = 16,
+	.creators = 16,
 	.runs = 5000,
 	.wake = 200,
 	.deep = 100000,
