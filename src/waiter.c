@@ -1,4 +1,7 @@
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -17,6 +20,8 @@
 #include "xmalloc.h"
 
 #define WAITER_NO_SLOT	((size_t)-1)
+#define WAITER_TRIM_PEAK	1000	/* parked at once: a burst */
+#define WAITER_TRIM_DELAY_MS	250	/* for their connections to go */
 
 /*
  * libmicrohttpd does not watch suspended connections, so a client that hangs
@@ -37,6 +42,9 @@ static struct {
 	struct waiter	*heads[WAITER_NKINDS];
 	struct waiter	*tails[WAITER_NKINDS];
 	int		 counts[WAITER_NKINDS];
+	int		 parked;	/* of all kinds */
+	int		 peak;		/* most parked since the last trim */
+	uint64_t	 trim_at;	/* when to trim, 0 if not due */
 	/* A binary min-heap of the waiters that have a deadline. */
 	struct waiter	**heap;
 	size_t		 nheap;
@@ -196,6 +204,7 @@ waiter_unlink(struct waiter *w)
 	w->prev = w->next = NULL;
 	w->parked = 0;
 	waiters.counts[w->kind]--;
+	waiters.parked--;
 	waiter_heap_remove(w);
 }
 
@@ -212,6 +221,8 @@ waiter_link(struct waiter *w)
 	waiters.tails[w->kind] = w;
 	w->parked = 1;
 	waiters.counts[w->kind]++;
+	if (++waiters.parked > waiters.peak)
+		waiters.peak = waiters.parked;
 	w->slot = WAITER_NO_SLOT;
 	if (w->deadline != 0)
 		waiter_heap_push(w);
@@ -227,13 +238,36 @@ waiter_resume(struct waiter *w, int why)
 	MHD_resume_connection(w->conn);
 }
 
+/*
+ * Thousands of parked claims leave their memory in malloc's per-thread
+ * arenas when they go; it is handed back to the system a little after most
+ * of a burst has gone (their connections closed), on this thread, which
+ * only has deadlines to keep meanwhile. Called with the lock held.
+ */
+static void
+waiter_trim(uint64_t now)
+{
+	if (waiters.peak >= WAITER_TRIM_PEAK &&
+	    waiters.parked < waiters.peak / 4 && waiters.trim_at == 0)
+		waiters.trim_at = now + WAITER_TRIM_DELAY_MS;
+	if (waiters.trim_at == 0 || waiters.trim_at > now)
+		return;
+	waiters.trim_at = 0;
+	waiters.peak = waiters.parked;
+#ifdef __GLIBC__
+	pthread_mutex_unlock(&waiters.lock);
+	malloc_trim(0);
+	pthread_mutex_lock(&waiters.lock);
+#endif
+}
+
 static void *
 waiter_main(void *arg)
 {
 	struct epoll_event	 evs[64];
 	struct waiter		*w;
 	uint64_t		 now, count;
-	int			 i, n, timeout;
+	int			 i, n, timeout, trim;
 
 	(void)arg;
 	pthread_mutex_lock(&waiters.lock);
@@ -241,8 +275,15 @@ waiter_main(void *arg)
 		now = waiter_now();
 		while (waiters.nheap > 0 && waiters.heap[0]->deadline <= now)
 			waiter_resume(waiters.heap[0], API_WOKEN_TIMEOUT);
+		waiter_trim(now);
 		timeout = waiters.nheap == 0 ? -1 :
 		    (int)(waiters.heap[0]->deadline - now);
+		if (waiters.trim_at != 0) {
+			trim = waiters.trim_at > now ?
+			    (int)(waiters.trim_at - now) : 0;
+			if (timeout == -1 || trim < timeout)
+				timeout = trim;
+		}
 		pthread_mutex_unlock(&waiters.lock);
 		n = epoll_wait(waiters.epfd, evs, 64, timeout);
 		pthread_mutex_lock(&waiters.lock);
