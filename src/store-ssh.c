@@ -18,6 +18,19 @@
 	" accept_new AS \"accept_new:bool\", remote_port, rover_id,"	\
 	" state, last_error, created_at, updated_at FROM ssh_hosts"
 
+/* Deletes host id of fleet, announced with its last snapshot. */
+static int
+store_ssh_host_remove(struct store *s, const char *fleet, const char *id,
+    struct ufo_error *err)
+{
+	if (store_event_row(s, err, NULL, NULL, fleet, "ssh_host.removed", id,
+	    STORE_SSH_SELECT " WHERE id = ?", "s", id) != 0 ||
+	    store_exec(s, err, "DELETE FROM ssh_hosts WHERE id = ?", "s",
+	    id) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 store_ssh_host_insert(struct store *s, const struct store_actor *a,
     const char *ref, struct json_object *in, struct json_object **out,
@@ -66,10 +79,7 @@ store_ssh_host_insert(struct store *s, const struct store_actor *a,
 	    " ssh_hosts WHERE fleet_id = ? AND name = ? AND rover_id IS NULL"
 	    " AND state = 'failed'", "ss", a->fleet, name)) == -1)
 		goto out;
-	if (r == 1 && (store_event_row(s, err, NULL, NULL, a->fleet,
-	    "ssh_host.removed", old, STORE_SSH_SELECT " WHERE id = ?", "s",
-	    old) != 0 || store_exec(s, err, "DELETE FROM ssh_hosts"
-	    " WHERE id = ?", "s", old) == -1))
+	if (r == 1 && store_ssh_host_remove(s, a->fleet, old, err) != 0)
 		goto out;
 	if (store_get_int(s, err, &port, "SELECT count(*) FROM ssh_hosts"
 	    " WHERE fleet_id = ? AND name = ?", "ss", a->fleet, name) != 1)
@@ -253,12 +263,7 @@ static int
 store_ssh_host_delete_tx(struct store *s, const struct store_ssh_job *j,
     const char *fleet, struct ufo_error *err)
 {
-	if (store_event_row(s, err, NULL, NULL, fleet, "ssh_host.removed",
-	    j->id, STORE_SSH_SELECT " WHERE id = ?", "s", j->id) != 0 ||
-	    store_exec(s, err, "DELETE FROM ssh_hosts WHERE id = ?", "s",
-	    j->id) == -1)
-		return (-1);
-	return (0);
+	return (store_ssh_host_remove(s, fleet, j->id, err));
 }
 
 int

@@ -1514,15 +1514,10 @@ void
 store_timestamp(char *buf, size_t len, int64_t offset)
 {
 	struct timespec	 ts;
-	struct tm	 tm;
-	time_t		 t;
-	char		 when[24];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	t = ts.tv_sec + (time_t)offset;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03ldZ", when, ts.tv_nsec / 1000000);
+	store_time_format(buf, len, ((int64_t)ts.tv_sec + offset) * 1000 +
+	    ts.tv_nsec / 1000000);
 }
 
 /* Writes n as width digits at p. */
@@ -1830,11 +1825,9 @@ store_writer_stop(struct store *s)
 	s->writer_stop = 1;
 	pthread_cond_signal(&s->w_cond);
 	pthread_mutex_unlock(&s->q_lock);
+	/* writer_stop stays set: store_tx refuses from now on. */
 	if ((e = pthread_join(s->writer, NULL)) != 0)
 		log_warn("%s: %s: %s", __func__, s->path, strerror(e));
-	pthread_mutex_lock(&s->q_lock);
-	s->writer_running = 0;
-	pthread_mutex_unlock(&s->q_lock);
 }
 
 /* Runs fn(s, arg, err) in a write transaction, maybe with others. */

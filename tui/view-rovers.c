@@ -176,6 +176,16 @@ view_rovers_at(struct view_rovers *r, time_t now)
 	}
 }
 
+/* A state that leaves a rover (or host) of no use: its row is dimmed. */
+static int
+view_rovers_state_dim(const char *state)
+{
+	size_t	 k = view_rovers_state_rank(state);
+
+	return (k < VIEW_ROVERS_NSTATES &&
+	    view_rovers_states[k].color == COLOR_ROVER_OFFLINE);
+}
+
 static int
 view_rovers_state_attr(const char *state)
 {
@@ -361,8 +371,7 @@ view_rovers_draw_row(WINDOW *win, int y, int cols, const int *x,
 	char			*text;
 	int			 attr, dim;
 
-	dim = strcmp(state, "offline") == 0 || strcmp(state, "revoked") == 0 ||
-	    strcmp(state, "failed") == 0 || strcmp(state, "removing") == 0;
+	dim = view_rovers_state_dim(state);
 	attr = card_attr(colors_attr(dim ? COLOR_ROVER_OFFLINE :
 	    COLOR_DEFAULT), cur);
 	if (cur)
@@ -475,26 +484,25 @@ view_rovers_show(struct view *v)
 	struct view_rovers	*r = v->data;
 	struct view_rovers_row	*row;
 	struct json_object	*ssh;
-	const char		*name, *id, *host, *e;
+	const char		*name, *id, *host, *user, *e;
 	char			*link;
 
 	if (r->rows.cursor >= r->rows.n)
 		return;
 	row = &r->list[r->rows.cursor];
-	if (row->host) {
-		e = jsonx_str(row->rov, "last_error");
-		tui_message(v->tui, "%s · ssh %s@%s:%lld %s%s%s · no rover yet",
-		    jsonx_str(row->rov, "name") != NULL ? jsonx_str(row->rov,
-		    "name") : "-", jsonx_str(row->rov, "user") != NULL ?
-		    jsonx_str(row->rov, "user") : "-", jsonx_str(row->rov,
-		    "host") != NULL ? jsonx_str(row->rov, "host") : "-",
-		    (long long)jsonx_int(row->rov, "port", 22), row->state,
-		    e != NULL ? ": " : "", e != NULL ? e : "");
-		return;
-	}
 	name = jsonx_str(row->rov, "name");
 	id = jsonx_str(row->rov, "id");
 	host = jsonx_str(row->rov, "host");
+	if (row->host) {
+		user = jsonx_str(row->rov, "user");
+		e = jsonx_str(row->rov, "last_error");
+		tui_message(v->tui, "%s · ssh %s@%s:%lld %s%s%s · no rover yet",
+		    name != NULL ? name : "-", user != NULL ? user : "-",
+		    host != NULL ? host : "-", (long long)jsonx_int(row->rov,
+		    "port", 22), row->state, e != NULL ? ": " : "",
+		    e != NULL ? e : "");
+		return;
+	}
 	/* Over SSH: the connection, its state and why it is not up. */
 	if (json_object_object_get_ex(row->rov, "ssh", &ssh) && ssh != NULL &&
 	    jsonx_str(ssh, "target") != NULL) {
