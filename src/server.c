@@ -45,6 +45,8 @@
 /* Failed logins (or invitation passwords) an address may make a minute. */
 #define SERVER_LOGIN_FAILURES	5
 #define SERVER_LOGIN_WINDOW_MS	60000
+/* Request records a listener keeps for the next requests. */
+#define SERVER_REQ_SPARE	64
 
 struct server_listener {
 	struct server		*srv;
@@ -58,6 +60,14 @@ struct server_listener {
 	char			*addr;
 	struct tls_pair		*tls;	/* NULL: plain HTTP */
 	int			 loopback;	/* bound to loopback */
+	/*
+	 * Records of finished requests, for the next ones: a record is a few
+	 * kilobytes, and malloc serves a block that big by first merging
+	 * every small block freed since (json-c frees hundreds a request).
+	 */
+	pthread_mutex_t		 spare_lock;
+	struct server_req	*spare;
+	size_t			 nspare;
 };
 
 struct server {
@@ -92,6 +102,7 @@ struct server_req {
 	void			 (*undelivered)(struct api_request *, void *);
 	void			*undelivered_cls;
 	int64_t			 retry_after;	/* seconds, for a 429 */
+	struct server_req	*next_spare;
 };
 
 /* A streamed response (server-sent events). */
@@ -636,6 +647,38 @@ server_park(struct api_request *req, int kind, const char *key, int64_t seen,
 	return (API_PARKED);
 }
 
+/* A cleared request record: a spare one if the listener has one. */
+static struct server_req *
+server_req_new(struct server_listener *l)
+{
+	struct server_req	*r;
+
+	pthread_mutex_lock(&l->spare_lock);
+	if ((r = l->spare) != NULL) {
+		l->spare = r->next_spare;
+		l->nspare--;
+	}
+	pthread_mutex_unlock(&l->spare_lock);
+	if (r == NULL)
+		return (xcalloc(1, sizeof *r));
+	memset(r, 0, sizeof *r);
+	return (r);
+}
+
+static void
+server_req_free(struct server_listener *l, struct server_req *r)
+{
+	pthread_mutex_lock(&l->spare_lock);
+	if (l->nspare < SERVER_REQ_SPARE) {
+		r->next_spare = l->spare;
+		l->spare = r;
+		l->nspare++;
+		r = NULL;
+	}
+	pthread_mutex_unlock(&l->spare_lock);
+	free(r);
+}
+
 static enum MHD_Result
 server_access(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
@@ -652,7 +695,7 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	if (r == NULL) {
-		r = xcalloc(1, sizeof *r);
+		r = server_req_new(l);
 		r->l = l;
 		r->conn = conn;
 		r->req.method = method;
@@ -740,7 +783,7 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(r->body);
 	json_object_put(r->req.body);
 	server_inflight(r->l->srv, -1);
-	free(r);
+	server_req_free(r->l, r);
 	*req_cls = NULL;
 }
 
@@ -850,6 +893,8 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 	l->addr = xstrdup(addr);
 	l->tls = tls_copy(tls);
 	l->stopfd = -1;
+	if (pthread_mutex_init(&l->spare_lock, NULL) != 0)
+		fatalx("%s: pthread_mutex_init failed", __func__);
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	/* Without TLS the array starts at its end: no options. */
@@ -883,6 +928,7 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 			    "server on %s", addr);
 		tls_free(l->tls);
 		free(l->addr);
+		pthread_mutex_destroy(&l->spare_lock);
 		free(l);
 		return (NULL);
 	}
@@ -892,6 +938,7 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 		MHD_stop_daemon(l->daemon);
 		tls_free(l->tls);
 		free(l->addr);
+		pthread_mutex_destroy(&l->spare_lock);
 		free(l);
 		return (NULL);
 	}
@@ -919,6 +966,8 @@ server_listener_quiesce(struct server_listener *l)
 static void
 server_listener_stop(struct server_listener *l)
 {
+	struct server_req	*r;
+
 	if (l == NULL)
 		return;
 	server_listener_quiesce(l);
@@ -927,6 +976,11 @@ server_listener_stop(struct server_listener *l)
 	close(l->fd);
 	tls_free(l->tls);
 	free(l->addr);
+	while ((r = l->spare) != NULL) {
+		l->spare = r->next_spare;
+		free(r);
+	}
+	pthread_mutex_destroy(&l->spare_lock);
 	free(l);
 }
 
