@@ -1,6 +1,76 @@
+#include <pthread.h>
 #include <string.h>
 
 #include "jsonx.h"
+
+/*
+ * Each thread keeps one parser: json-c's is over a kilobyte, and malloc
+ * serves a block that big by first merging every small block freed since,
+ * which a request or a database row frees by the hundred.
+ */
+static pthread_key_t	 jsonx_tok_key;
+static pthread_once_t	 jsonx_tok_once = PTHREAD_ONCE_INIT;
+static int		 jsonx_tok_keyed;
+
+static void
+jsonx_tok_free(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void
+jsonx_tok_init(void)
+{
+	jsonx_tok_keyed = pthread_key_create(&jsonx_tok_key,
+	    jsonx_tok_free) == 0;
+}
+
+/* The thread's parser, reset, with flags; *own when the caller frees it. */
+static struct json_tokener *
+jsonx_tokener(int flags, int *own)
+{
+	struct json_tokener	*tok = NULL;
+
+	*own = 0;
+	if (pthread_once(&jsonx_tok_once, jsonx_tok_init) == 0 &&
+	    jsonx_tok_keyed &&
+	    (tok = pthread_getspecific(jsonx_tok_key)) != NULL)
+		json_tokener_reset(tok);
+	else if ((tok = json_tokener_new()) != NULL && (!jsonx_tok_keyed ||
+	    pthread_setspecific(jsonx_tok_key, tok) != 0))
+		*own = 1;
+	if (tok != NULL)
+		json_tokener_set_flags(tok, flags);
+	return (tok);
+}
+
+static void
+jsonx_tokener_done(struct json_tokener *tok, int own)
+{
+	if (own)
+		json_tokener_free(tok);
+	else
+		json_tokener_reset(tok);
+}
+
+struct json_object *
+jsonx_parse_text(const char *text)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	int			 own;
+
+	if ((tok = jsonx_tokener(0, &own)) == NULL)
+		return (NULL);
+	/* -1: to its NUL, which ends a number or a literal at the end. */
+	obj = json_tokener_parse_ex(tok, text, -1);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	jsonx_tokener_done(tok, own);
+	return (obj);
+}
 
 struct json_object *
 jsonx_parse(const char *buf, size_t len, struct ufo_error *err)
@@ -9,6 +79,7 @@ jsonx_parse(const char *buf, size_t len, struct ufo_error *err)
 	struct json_object	*obj;
 	enum json_tokener_error	 jerr;
 	size_t			 off;
+	int			 own;
 
 	if (len == 0) {
 		err_set(err, UFO_EINVAL, "", "request body is empty: "
@@ -19,11 +90,10 @@ jsonx_parse(const char *buf, size_t len, struct ufo_error *err)
 		err_set(err, UFO_ETOOLARGE, "", "JSON document too large");
 		return (NULL);
 	}
-	if ((tok = json_tokener_new()) == NULL) {
+	if ((tok = jsonx_tokener(JSON_TOKENER_STRICT, &own)) == NULL) {
 		err_set(err, UFO_EINTERNAL, "", "out of memory");
 		return (NULL);
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
@@ -46,7 +116,7 @@ jsonx_parse(const char *buf, size_t len, struct ufo_error *err)
 			obj = NULL;
 		}
 	}
-	json_tokener_free(tok);
+	jsonx_tokener_done(tok, own);
 	return (obj);
 }
 

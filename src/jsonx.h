@@ -21,6 +21,8 @@ struct json_object	*jsonx_parse_object(const char *, size_t,
 			     struct ufo_error *);
 /* Same, for any JSON value. */
 struct json_object	*jsonx_parse(const char *, size_t, struct ufo_error *);
+/* A NUL-terminated JSON text of our own, json-c's leniency: NULL if bad. */
+struct json_object	*jsonx_parse_text(const char *);
 
 /*
  * Typed getters. They return 1 when the field was present (and set *out),

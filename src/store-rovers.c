@@ -133,8 +133,8 @@ store_tags_union(const char *a, const char *b)
 	char			*out = NULL;
 	size_t			 i;
 
-	x = json_tokener_parse(a);
-	y = json_tokener_parse(b);
+	x = jsonx_parse_text(a);
+	y = jsonx_parse_text(b);
 	all = json_object_new_array();
 	for (i = 0; x != NULL && i < json_object_array_length(x); i++)
 		json_object_array_add(all, json_object_get(

@@ -471,7 +471,7 @@ store_run_queue(struct store *s, const char *fleet,
 	if (n->profile != NULL) {
 		struct json_object	*p;
 
-		if ((p = json_tokener_parse(n->profile)) == NULL) {
+		if ((p = jsonx_parse_text(n->profile)) == NULL) {
 			err_set(err, UFO_EINTERNAL, "", "bad pilot snapshot");
 			goto out;
 		}

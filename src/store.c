@@ -1254,7 +1254,7 @@ store_row_json(sqlite3_stmt *stmt)
 					v = json_object_new_array();
 				else if (strcmp(text, "{}") == 0)
 					v = json_object_new_object();
-				else if ((v = json_tokener_parse(text)) == NULL)
+				else if ((v = jsonx_parse_text(text)) == NULL)
 					log_warn("%s: column %s: bad JSON",
 					    __func__, key);
 			} else

@@ -2,6 +2,7 @@
  * The JSON helpers every handler leans on, the error table that maps codes
  * to HTTP statuses and names, and the protocol's name tables.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,64 @@ test_parse(void)
 	obj = jsonx_parse_object("{\"a\":1}GARBAGE", 7, &err);
 	ok(obj != NULL, "length: bytes past len are ignored");
 	json_object_put(obj);
+}
+
+/* A thread's first parse, with a parser of its own. */
+static void *
+parse_in_thread(void *arg)
+{
+	struct ufo_error	 err;
+
+	(void)arg;
+	err_clear(&err);
+	return (jsonx_parse("{\"t\":2}", 7, &err));
+}
+
+/* Each thread's parser is kept: what one document leaves, the next loses. */
+static void
+test_parse_again(void)
+{
+	struct ufo_error	 err;
+	struct json_object	*obj;
+	pthread_t		 t;
+	void			*res = NULL;
+
+	obj = parse("{\"a\":[1,{\"b\":", &err);
+	ok(obj == NULL, "again: a document cut inside two levels");
+	obj = parse("{\"c\":3}", &err);
+	ok(obj != NULL && jsonx_int(obj, "c", 0) == 3 &&
+	    json_object_object_length(obj) == 1,
+	    "again: the next one parses alone, nothing of the cut one");
+	json_object_put(obj);
+	obj = parse("{\"d\":", &err);
+	ok(obj == NULL && contains(err.message, "ends early at byte 5"),
+	    "again: a cut one after a good one is cut where it is");
+
+	obj = jsonx_parse_text("12");
+	ok(obj != NULL && json_object_get_int64(obj) == 12,
+	    "text: a number that ends the text");
+	json_object_put(obj);
+	obj = jsonx_parse_text("true");
+	ok(obj != NULL && json_object_get_boolean(obj),
+	    "text: a literal that ends the text");
+	json_object_put(obj);
+	obj = jsonx_parse_text("{\"e\":[1,2]}");
+	ok(obj != NULL && json_object_array_length(json_object_object_get(obj,
+	    "e")) == 2, "text: an object");
+	json_object_put(obj);
+	ok(jsonx_parse_text("{\"e\":") == NULL, "text: cut: NULL");
+	ok(jsonx_parse_text("nope") == NULL, "text: not JSON: NULL");
+	obj = jsonx_parse_text("[]");
+	ok(obj != NULL && json_object_is_type(obj, json_type_array),
+	    "text: after a bad one, the next parses");
+	json_object_put(obj);
+
+	if (pthread_create(&t, NULL, parse_in_thread, NULL) != 0 ||
+	    pthread_join(t, &res) != 0)
+		res = NULL;
+	ok(res != NULL && jsonx_int(res, "t", 0) == 2,
+	    "again: another thread parses with its own parser");
+	json_object_put(res);
 }
 
 static void
@@ -376,6 +435,7 @@ int
 main(void)
 {
 	test_parse();
+	test_parse_again();
 	test_getters();
 	test_check_keys();
 	test_error_object();
