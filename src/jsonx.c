@@ -25,14 +25,20 @@ jsonx_tok_init(void)
 	    jsonx_tok_free) == 0;
 }
 
-/* The thread's parser, reset, with flags; *own when the caller frees it. */
+/*
+ * The thread's parser, reset, with flags; *own when the caller frees it
+ * (always when fresh: a secret's parser is not kept holding what it read).
+ */
 static struct json_tokener *
-jsonx_tokener(int flags, int *own)
+jsonx_tokener(int flags, int fresh, int *own)
 {
 	struct json_tokener	*tok = NULL;
 
 	*own = 0;
-	if (pthread_once(&jsonx_tok_once, jsonx_tok_init) == 0 &&
+	if (fresh) {
+		if ((tok = json_tokener_new()) != NULL)
+			*own = 1;
+	} else if (pthread_once(&jsonx_tok_once, jsonx_tok_init) == 0 &&
 	    jsonx_tok_keyed &&
 	    (tok = pthread_getspecific(jsonx_tok_key)) != NULL)
 		json_tokener_reset(tok);
@@ -60,7 +66,7 @@ jsonx_parse_text(const char *text)
 	struct json_object	*obj;
 	int			 own;
 
-	if ((tok = jsonx_tokener(0, &own)) == NULL)
+	if ((tok = jsonx_tokener(0, 0, &own)) == NULL)
 		return (NULL);
 	/* -1: to its NUL, which ends a number or a literal at the end. */
 	obj = json_tokener_parse_ex(tok, text, -1);
@@ -72,8 +78,8 @@ jsonx_parse_text(const char *text)
 	return (obj);
 }
 
-struct json_object *
-jsonx_parse(const char *buf, size_t len, struct ufo_error *err)
+static struct json_object *
+jsonx_parse_in(const char *buf, size_t len, int fresh, struct ufo_error *err)
 {
 	struct json_tokener	*tok;
 	struct json_object	*obj;
@@ -90,7 +96,7 @@ jsonx_parse(const char *buf, size_t len, struct ufo_error *err)
 		err_set(err, UFO_ETOOLARGE, "", "JSON document too large");
 		return (NULL);
 	}
-	if ((tok = jsonx_tokener(JSON_TOKENER_STRICT, &own)) == NULL) {
+	if ((tok = jsonx_tokener(JSON_TOKENER_STRICT, fresh, &own)) == NULL) {
 		err_set(err, UFO_EINTERNAL, "", "out of memory");
 		return (NULL);
 	}
@@ -121,11 +127,18 @@ jsonx_parse(const char *buf, size_t len, struct ufo_error *err)
 }
 
 struct json_object *
-jsonx_parse_object(const char *buf, size_t len, struct ufo_error *err)
+jsonx_parse(const char *buf, size_t len, struct ufo_error *err)
+{
+	return (jsonx_parse_in(buf, len, 0, err));
+}
+
+static struct json_object *
+jsonx_parse_object_in(const char *buf, size_t len, int fresh,
+    struct ufo_error *err)
 {
 	struct json_object	*obj;
 
-	if ((obj = jsonx_parse(buf, len, err)) == NULL)
+	if ((obj = jsonx_parse_in(buf, len, fresh, err)) == NULL)
 		return (NULL);
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
@@ -134,6 +147,18 @@ jsonx_parse_object(const char *buf, size_t len, struct ufo_error *err)
 		return (NULL);
 	}
 	return (obj);
+}
+
+struct json_object *
+jsonx_parse_object(const char *buf, size_t len, struct ufo_error *err)
+{
+	return (jsonx_parse_object_in(buf, len, 0, err));
+}
+
+struct json_object *
+jsonx_parse_secret(const char *buf, size_t len, struct ufo_error *err)
+{
+	return (jsonx_parse_object_in(buf, len, 1, err));
 }
 
 static int

@@ -19,6 +19,12 @@
 /* Parses len bytes holding one JSON object (nothing else, no trailing data). */
 struct json_object	*jsonx_parse_object(const char *, size_t,
 			     struct ufo_error *);
+/*
+ * Same, for a body that holds a secret: with a parser of its own, freed
+ * after, so that none kept for the next document holds what it read.
+ */
+struct json_object	*jsonx_parse_secret(const char *, size_t,
+			     struct ufo_error *);
 /* Same, for any JSON value. */
 struct json_object	*jsonx_parse(const char *, size_t, struct ufo_error *);
 /* A NUL-terminated JSON text of our own, json-c's leniency: NULL if bad. */

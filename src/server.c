@@ -526,8 +526,9 @@ server_prepare(struct server_req *r, const char *url, const char *method,
 			return (err_set(err, UFO_EMEDIA, "", "request body "
 			    "must be application/json, not %s",
 			    ct != NULL ? ct : "untyped"));
-		if ((req->body = jsonx_parse_object(r->body, r->len,
-		    err)) == NULL)
+		if ((req->body = (r->match.route->flags & API_SECRET) ?
+		    jsonx_parse_secret(r->body, r->len, err) :
+		    jsonx_parse_object(r->body, r->len, err)) == NULL)
 			return (-1);
 	} else
 		req->body = json_object_new_object();

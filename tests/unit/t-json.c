@@ -148,6 +148,20 @@ test_parse_again(void)
 	    "text: after a bad one, the next parses");
 	json_object_put(obj);
 
+	err_clear(&err);
+	obj = jsonx_parse_secret("{\"value\":\"hunter2\"}", 19, &err);
+	is_str(jsonx_str(obj, "value"), "hunter2",
+	    "secret: parsed with a parser of its own");
+	json_object_put(obj);
+	err_clear(&err);
+	ok(jsonx_parse_secret("[1]", 3, &err) == NULL &&
+	    contains(err.message, "must be a JSON object"),
+	    "secret: an object or nothing");
+	obj = parse("{\"f\":6}", &err);
+	ok(obj != NULL && jsonx_int(obj, "f", 0) == 6,
+	    "secret: the thread's own parser goes on after it");
+	json_object_put(obj);
+
 	if (pthread_create(&t, NULL, parse_in_thread, NULL) != 0 ||
 	    pthread_join(t, &res) != 0)
 		res = NULL;
