@@ -608,14 +608,30 @@ json_valid()
 
 # --- Network ----------------------------------------------------------------
 
-# free_port: a TCP port nobody listens on (checked in /proc/net/tcp*).
+# free_port: a TCP port no socket uses (checked in /proc/net/tcp*), below
+# the ephemeral range (or above it, when it starts low): an outgoing
+# connection takes its local port from that range, and one that took ours
+# between this check and the bind would make the bind fail.
 free_port()
 {
-	_used=$(awk 'NR > 1 && $4 == "0A" { split($2, a, ":"); print a[2] }' \
+	_used=$(awk 'NR > 1 { split($2, a, ":"); print a[2] }' \
 	    /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	read -r _lo _hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+	    { _lo=32768; _hi=60999; }
+	if [ "$_lo" -ge 11000 ]; then
+		_base=10000
+		_span=$((_lo - 10000))
+	else
+		_base=$((_hi + 1))
+		_span=$((65536 - _base))
+	fi
+	if [ "$_span" -lt 1000 ]; then
+		_base=20000
+		_span=30000
+	fi
 	_i=0
 	while [ $_i -lt 100 ]; do
-		_port=$(( ($$ * 7919 + _i * 104729 + $(date +%N | sed 's/^0*//;s/^$/0/') ) % 30000 + 20000 ))
+		_port=$(( ($$ * 7919 + _i * 104729 + $(date +%N | sed 's/^0*//;s/^$/0/') ) % _span + _base ))
 		_hex=$(printf '%04X' "$_port")
 		if ! printf '%s\n' "$_used" | grep -qx "$_hex"; then
 			echo "$_port"
