@@ -3325,8 +3325,9 @@ main(int argc, char **argv)
 	    ncpu, proc_rss_mb(bench.pid));
 	bench_out("parameters: --rovers %u --creators %u --runs %u --wake %u "
 	    "--deep %u --idle %u --board-ops %u --board-changes %u%s%s",
-	    opt.rovers, opt.creators, opt.runs, opt.wake, opt.deep, idle != 0 ? idle : opt.idle,
-	    opt.board_ops, opt.board_changes, opt.only != -1 ? " --only " : "",
+	    opt.rovers, opt.creators, opt.runs, opt.wake, opt.deep,
+	    idle != 0 ? idle : opt.idle, opt.board_ops, opt.board_changes,
+	    opt.only != -1 ? " --only " : "",
 	    opt.only != -1 ? bench_phase_names[opt.only] : "");
 	if (opt.only == -1 || opt.only == PHASE_BOARD)
 		bench_out("board: %s on a %dx%d pseudo-terminal (TERM "

@@ -871,6 +871,22 @@ server_acceptor_start(struct server_listener *l)
 	return (0);
 }
 
+/* Frees l, its daemon stopped (or never started). */
+static void
+server_listener_free(struct server_listener *l)
+{
+	struct server_req	*r;
+
+	while ((r = l->spare) != NULL) {
+		l->spare = r->next_spare;
+		free(r);
+	}
+	pthread_mutex_destroy(&l->spare_lock);
+	tls_free(l->tls);
+	free(l->addr);
+	free(l);
+}
+
 /* Serves fd; with tls (copied), HTTPS with that certificate. */
 static struct server_listener *
 server_listener_start(struct server *srv, int fd, int is_unix,
@@ -927,20 +943,14 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 		else
 			err_set(err, UFO_EINTERNAL, "", "cannot start the HTTP "
 			    "server on %s", addr);
-		tls_free(l->tls);
-		free(l->addr);
-		pthread_mutex_destroy(&l->spare_lock);
-		free(l);
+		server_listener_free(l);
 		return (NULL);
 	}
 	if (server_acceptor_start(l) == -1) {
 		err_set(err, UFO_EINTERNAL, "", "cannot accept connections on "
 		    "%s: %s", addr, strerror(errno));
 		MHD_stop_daemon(l->daemon);
-		tls_free(l->tls);
-		free(l->addr);
-		pthread_mutex_destroy(&l->spare_lock);
-		free(l);
+		server_listener_free(l);
 		return (NULL);
 	}
 	return (l);
@@ -967,22 +977,13 @@ server_listener_quiesce(struct server_listener *l)
 static void
 server_listener_stop(struct server_listener *l)
 {
-	struct server_req	*r;
-
 	if (l == NULL)
 		return;
 	server_listener_quiesce(l);
 	waiter_release(l);
 	MHD_stop_daemon(l->daemon);
 	close(l->fd);
-	tls_free(l->tls);
-	free(l->addr);
-	while ((r = l->spare) != NULL) {
-		l->spare = r->next_spare;
-		free(r);
-	}
-	pthread_mutex_destroy(&l->spare_lock);
-	free(l);
+	server_listener_free(l);
 }
 
 struct server *

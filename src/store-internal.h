@@ -227,6 +227,8 @@ int		 store_tx(struct store *, store_tx_fn, void *,
 		     struct ufo_error *);
 int		 store_tx_waiting(struct store *);
 int		 store_sqlerr(struct store *, struct ufo_error *);
+int		 store_pragmas(sqlite3 *, const char *, const char *,
+		     struct ufo_error *);
 sqlite3_stmt	*store_prepare(struct store *, struct ufo_error *,
 		     const char *, const char *, ...);
 sqlite3_stmt	*store_vprepare(struct store *, struct ufo_error *, int,

@@ -577,20 +577,6 @@ store_check_ors(const struct store_check *c, char *buf, size_t size)
 	return (len < size ? 0 : -1);
 }
 
-/* Runs a PRAGMA that takes no parameters (and so is not kept prepared). */
-static int
-store_pragma(struct store *s, const char *sql, struct ufo_error *err)
-{
-	char	*msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
-		return (0);
-	err_set(err, UFO_EINTERNAL, "", "%s: %s", sql, msg != NULL ? msg :
-	    sqlite3_errmsg(s->db));
-	sqlite3_free(msg);
-	return (-1);
-}
-
 static int
 store_schema_checks(struct store *s, struct ufo_error *err)
 {
@@ -600,7 +586,8 @@ store_schema_checks(struct store *s, struct ufo_error *err)
 	size_t				 i;
 	int				 r, rc = -1;
 
-	if (store_pragma(s, "PRAGMA writable_schema = ON", err) != 0)
+	if (store_pragmas(s->db, s->path, "PRAGMA writable_schema = ON",
+	    err) != 0)
 		return (-1);
 	for (i = 0; i < sizeof store_checks / sizeof store_checks[0]; i++) {
 		c = &store_checks[i];
@@ -634,12 +621,12 @@ store_schema_checks(struct store *s, struct ufo_error *err)
 		goto out;
 	snprintf(sql, sizeof sql, "PRAGMA schema_version = %lld",
 	    (long long)n + 1);
-	if (store_pragma(s, sql, err) != 0)
+	if (store_pragmas(s->db, s->path, sql, err) != 0)
 		goto out;
 	rc = 0;
 out:
-	if (store_pragma(s, "PRAGMA writable_schema = OFF", rc == 0 ? err :
-	    NULL) != 0)
+	if (store_pragmas(s->db, s->path, "PRAGMA writable_schema = OFF",
+	    rc == 0 ? err : NULL) != 0)
 		rc = -1;
 	return (rc);
 }

@@ -68,9 +68,12 @@ store_conn_open(const char *path, int create, sqlite3 **dbp,
 	return (0);
 }
 
-/* A connection's settings, by pragmas that take no parameters. */
-static int
-store_conn_setup(sqlite3 *db, const char *path, const char *pragmas,
+/*
+ * Runs pragmas that take no parameters (and so are not kept prepared):
+ * a connection's settings, a schema step's.
+ */
+int
+store_pragmas(sqlite3 *db, const char *path, const char *pragmas,
     struct ufo_error *err)
 {
 	char	*msg = NULL;
@@ -114,7 +117,7 @@ store_open_readers(struct store *s, struct ufo_error *err)
 		r = store_new(s->path);
 		r->parent = s;
 		if (store_conn_open(s->path, 0, &r->db, err) != 0 ||
-		    store_conn_setup(r->db, s->path, "PRAGMA query_only = 1;"
+		    store_pragmas(r->db, s->path, "PRAGMA query_only = 1;"
 		    " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4096;",
 		    err) != 0) {
 			store_close(r);
@@ -153,7 +156,7 @@ store_ckpt_start(struct store *s, struct ufo_error *err)
 	int	 error;
 
 	if (store_conn_open(s->path, 0, &s->ckpt_db, err) != 0 ||
-	    store_conn_setup(s->ckpt_db, s->path,
+	    store_pragmas(s->ckpt_db, s->path,
 	    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -512;",
 	    err) != 0)
 		return (-1);
@@ -350,7 +353,7 @@ store_open(const char *path, struct store **sp, struct ufo_error *err)
 		    "mode (journal mode is %s)", path, mode);
 		goto fail;
 	}
-	if (store_conn_setup(s->db, path, "PRAGMA synchronous = NORMAL;"
+	if (store_pragmas(s->db, path, "PRAGMA synchronous = NORMAL;"
 	    " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
 	    " PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 0;"
 	    " PRAGMA secure_delete = FAST;",

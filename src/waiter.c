@@ -42,7 +42,6 @@ static struct {
 	struct waiter	*heads[WAITER_NKINDS];
 	struct waiter	*tails[WAITER_NKINDS];
 	int		 counts[WAITER_NKINDS];
-	int		 parked;	/* of all kinds */
 	int		 peak;		/* most parked since the last trim */
 	uint64_t	 trim_at;	/* when to trim, 0 if not due */
 	/* A binary min-heap of the waiters that have a deadline. */
@@ -204,8 +203,18 @@ waiter_unlink(struct waiter *w)
 	w->prev = w->next = NULL;
 	w->parked = 0;
 	waiters.counts[w->kind]--;
-	waiters.parked--;
 	waiter_heap_remove(w);
+}
+
+/* Parked waiters of all kinds; the caller holds the lock. */
+static int
+waiter_parked(void)
+{
+	int	 k, n = 0;
+
+	for (k = 0; k < WAITER_NKINDS; k++)
+		n += waiters.counts[k];
+	return (n);
 }
 
 /* Appends at the tail, so claims are served oldest first. */
@@ -221,8 +230,8 @@ waiter_link(struct waiter *w)
 	waiters.tails[w->kind] = w;
 	w->parked = 1;
 	waiters.counts[w->kind]++;
-	if (++waiters.parked > waiters.peak)
-		waiters.peak = waiters.parked;
+	if (waiter_parked() > waiters.peak)
+		waiters.peak = waiter_parked();
 	w->slot = WAITER_NO_SLOT;
 	if (w->deadline != 0)
 		waiter_heap_push(w);
@@ -248,12 +257,12 @@ static void
 waiter_trim(uint64_t now)
 {
 	if (waiters.peak >= WAITER_TRIM_PEAK &&
-	    waiters.parked < waiters.peak / 4 && waiters.trim_at == 0)
+	    waiter_parked() < waiters.peak / 4 && waiters.trim_at == 0)
 		waiters.trim_at = now + WAITER_TRIM_DELAY_MS;
 	if (waiters.trim_at == 0 || waiters.trim_at > now)
 		return;
 	waiters.trim_at = 0;
-	waiters.peak = waiters.parked;
+	waiters.peak = waiter_parked();
 #ifdef __GLIBC__
 	pthread_mutex_unlock(&waiters.lock);
 	malloc_trim(0);
