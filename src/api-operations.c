@@ -24,10 +24,16 @@ api_ops_create(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
 	char	*text;
-	int	 rc;
 
-	rc = store_op_create(req->store, &req->actor, req->body, &text, err);
-	return (api_created(api_text(rc, text, resp), resp));
+	if (req->woken != API_WOKEN_DONE) {
+		store_op_create_async(req->store, &req->actor, req->body,
+		    &req->text, api_defer(req));
+		return (API_PARKED);
+	}
+	text = req->text;
+	req->text = NULL;
+	return (api_created(api_text(api_deferred(req, err), text, resp),
+	    resp));
 }
 
 int

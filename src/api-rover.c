@@ -75,61 +75,13 @@ claim_undelivered(struct api_request *req, void *cls)
 		log_warn("run %s: %s", sent->id, err.message);
 }
 
-/*
- * A claim long-polls: when nothing is claimable it parks on the claim wait
- * list, and the store wakes the oldest claim that can run a newly queued
- * run. The generation guards the gap between looking and parking.
- */
-int
-api_rover_claim(struct api_request *req, struct api_response *resp,
-    struct ufo_error *err)
+/* The answer to a claim: the run claimed, or null. */
+static int
+claim_answer(struct api_response *resp, struct json_object *claim)
 {
-	struct json_object	*claim, *creds;
+	struct json_object	*creds;
 	struct claim_sent	*sent;
-	int64_t			 wait = CLAIM_WAIT_DEFAULT, seen;
-	char			 key[256];
 
-	if (jsonx_get_int(req->body, "wait", &wait, JSONX_OPTIONAL, err) == -1)
-		return (API_ERROR);
-	if (wait < 0 || wait > CLAIM_WAIT_MAX)
-		return (err_set(err, UFO_EINVAL, "wait", "wait: %lld is not "
-		    "from 0 to %d seconds", (long long)wait, CLAIM_WAIT_MAX));
-	if (req->deadline == 0)
-		req->deadline = waiter_now() + (uint64_t)wait * 1000;
-	claim_key(req->body, key, sizeof key);
-	for (;;) {
-		/* A rover that hung up must not be handed a run. */
-		if (req->woken == API_WOKEN_GONE)
-			return (err_set(err, UFO_EUNAVAIL, "", "the rover hung "
-			    "up"));
-		seen = waiter_generation(WAITER_CLAIM);
-		/*
-		 * Unless woken for a run, a look on a reader first: an idle
-		 * rover polling need not queue for the writer.
-		 */
-		claim = NULL;
-		if ((req->woken == API_WOKEN_EVENT ||
-		    !store_rover_idle(req->store, &req->rover, req->body)) &&
-		    store_rover_claim(req->store, &req->rover, req->body,
-		    &claim, err) == -1)
-			return (API_ERROR);
-		if (claim != NULL) {
-			/*
-			 * One transaction may queue several runs but wakes one
-			 * claim: pass the wake-up on to the next.
-			 */
-			claim_pass_on(claim);
-			break;
-		}
-		if (wait == 0 || req->woken == API_WOKEN_TIMEOUT ||
-		    req->woken == API_WOKEN_SHUTDOWN ||
-		    req->woken == API_WOKEN_GONE ||
-		    waiter_now() >= req->deadline)
-			break;
-		if (server_park(req, WAITER_CLAIM, key, seen,
-		    req->deadline) == API_PARKED)
-			return (API_PARKED);
-	}
 	if (claim != NULL) {
 		/* Its credentials: wiped from memory once sent. */
 		resp->secret = json_object_object_get_ex(claim, "credentials",
@@ -147,6 +99,84 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 	return (API_DONE);
 }
 
+/* 1 when a claim that found nothing is to answer so, not park. */
+static int
+claim_over(struct api_request *req, int64_t wait)
+{
+	return (wait == 0 || req->woken == API_WOKEN_TIMEOUT ||
+	    req->woken == API_WOKEN_SHUTDOWN ||
+	    req->woken == API_WOKEN_GONE || waiter_now() >= req->deadline);
+}
+
+/*
+ * A claim long-polls: when nothing is claimable it parks on the claim wait
+ * list, and the store wakes the oldest claim that can run a newly queued
+ * run. The generation (req->seen) guards the gap between looking and
+ * parking. The look that writes is deferred (api_defer): the handler is
+ * called again with its outcome.
+ */
+int
+api_rover_claim(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	struct json_object	*claim;
+	int64_t			 wait = CLAIM_WAIT_DEFAULT;
+	char			 key[256];
+	int			 rc;
+
+	if (jsonx_get_int(req->body, "wait", &wait, JSONX_OPTIONAL, err) == -1)
+		return (API_ERROR);
+	if (wait < 0 || wait > CLAIM_WAIT_MAX)
+		return (err_set(err, UFO_EINVAL, "wait", "wait: %lld is not "
+		    "from 0 to %d seconds", (long long)wait, CLAIM_WAIT_MAX));
+	if (req->deadline == 0)
+		req->deadline = waiter_now() + (uint64_t)wait * 1000;
+	claim_key(req->body, key, sizeof key);
+	if (req->woken == API_WOKEN_DONE) {
+		rc = store_rover_claim_answer(req->store, &req->rover,
+		    api_deferred(req, err), req->obj, &claim, err);
+		req->obj = NULL;
+		if (rc == -1)
+			return (API_ERROR);
+		if (claim != NULL) {
+			/*
+			 * One transaction may queue several runs but wakes one
+			 * claim: pass the wake-up on to the next.
+			 */
+			claim_pass_on(claim);
+			return (claim_answer(resp, claim));
+		}
+		if (claim_over(req, wait))
+			return (claim_answer(resp, NULL));
+		if (server_park(req, WAITER_CLAIM, key, req->seen,
+		    req->deadline) == API_PARKED)
+			return (API_PARKED);
+	}
+	for (;;) {
+		/* A rover that hung up must not be handed a run. */
+		if (req->woken == API_WOKEN_GONE)
+			return (err_set(err, UFO_EUNAVAIL, "", "the rover hung "
+			    "up"));
+		req->seen = waiter_generation(WAITER_CLAIM);
+		/*
+		 * Unless woken for a run, a look on a reader first: an idle
+		 * rover polling need not queue for the writer.
+		 */
+		if (req->woken == API_WOKEN_EVENT ||
+		    !store_rover_idle(req->store, &req->rover, req->body)) {
+			store_rover_claim_async(req->store, &req->rover,
+			    req->body, &req->obj, api_defer(req));
+			return (API_PARKED);
+		}
+		if (claim_over(req, wait))
+			break;
+		if (server_park(req, WAITER_CLAIM, key, req->seen,
+		    req->deadline) == API_PARKED)
+			return (API_PARKED);
+	}
+	return (claim_answer(resp, NULL));
+}
+
 int
 api_rover_heartbeat(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
@@ -155,28 +185,37 @@ api_rover_heartbeat(struct api_request *req, struct api_response *resp,
 	    &resp->json, err));
 }
 
+/* The answer of a deferred start, messages or finish: the run's text. */
+static int
+rover_run_answer(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	char	*text = req->text;
+
+	req->text = NULL;
+	return (api_text(api_deferred(req, err), text, resp));
+}
+
 int
 api_rover_start(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	char	*text;
-	int	 rc;
-
-	rc = store_run_start(req->store, &req->rover, req->params[0], req->body,
-	    &text, err);
-	return (api_text(rc, text, resp));
+	if (req->woken == API_WOKEN_DONE)
+		return (rover_run_answer(req, resp, err));
+	store_run_start_async(req->store, &req->rover, req->params[0],
+	    req->body, &req->text, api_defer(req));
+	return (API_PARKED);
 }
 
 int
 api_rover_messages(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	char	*text;
-	int	 rc;
-
-	rc = store_run_messages(req->store, &req->rover, req->params[0],
-	    req->body, &text, err);
-	return (api_text(rc, text, resp));
+	if (req->woken == API_WOKEN_DONE)
+		return (rover_run_answer(req, resp, err));
+	store_run_messages_async(req->store, &req->rover, req->params[0],
+	    req->body, &req->text, api_defer(req));
+	return (API_PARKED);
 }
 
 int
@@ -200,10 +239,9 @@ int
 api_rover_finish(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	char	*text;
-	int	 rc;
-
-	rc = store_run_finish(req->store, &req->rover, req->params[0],
-	    req->body, &text, err);
-	return (api_text(rc, text, resp));
+	if (req->woken == API_WOKEN_DONE)
+		return (rover_run_answer(req, resp, err));
+	store_run_finish_async(req->store, &req->rover, req->params[0],
+	    req->body, &req->text, api_defer(req));
+	return (API_PARKED);
 }

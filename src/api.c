@@ -6,7 +6,7 @@
 #include "xmalloc.h"
 
 const struct api_route api_routes[] = {
-	{ "GET", "/health", api_health, API_PUBLIC },
+	{ "GET", "/health", api_health, API_PUBLIC | API_INLINE },
 	{ "GET", "/server", api_server_get, API_SERVER },
 	{ "POST", "/server/shutdown", api_server_shutdown, API_SERVER },
 	{ "POST", "/login", api_login, API_PUBLIC },
@@ -23,13 +23,13 @@ const struct api_route api_routes[] = {
 	{ "POST", "/invitations/accept", api_invitations_accept, API_PUBLIC },
 	{ "DELETE", "/invitations/{invitation}", api_invitations_revoke,
 	    API_ADMIN },
-	{ "GET", "/events", api_events_list, 0 },
+	{ "GET", "/events", api_events_list, API_INLINE },
 	{ "GET", "/missions", api_missions_list, 0 },
 	{ "POST", "/missions", api_missions_create, 0 },
 	{ "GET", "/missions/{mission}", api_missions_get, 0 },
 	{ "PATCH", "/missions/{mission}", api_missions_update, 0 },
 	{ "GET", "/operations", api_ops_list, 0 },
-	{ "POST", "/operations", api_ops_create, 0 },
+	{ "POST", "/operations", api_ops_create, API_INLINE },
 	{ "GET", "/operations/{op}", api_ops_get, 0 },
 	{ "PATCH", "/operations/{op}", api_ops_update, 0 },
 	{ "POST", "/operations/{op}/move", api_ops_move, 0 },
@@ -59,7 +59,7 @@ const struct api_route api_routes[] = {
 	{ "DELETE", "/tokens/{token}", api_tokens_revoke, 0 },
 	{ "GET", "/runs", api_runs_list, 0 },
 	{ "GET", "/runs/{run}", api_runs_get, 0 },
-	{ "GET", "/runs/{run}/messages", api_runs_messages, 0 },
+	{ "GET", "/runs/{run}/messages", api_runs_messages, API_INLINE },
 	{ "GET", "/runs/{run}/artifacts/{name}", api_runs_artifact, 0 },
 	{ "POST", "/runs/{run}/cancel", api_runs_cancel, 0 },
 	{ "POST", "/runs/{run}/retry", api_runs_retry, 0 },
@@ -77,14 +77,16 @@ const struct api_route api_routes[] = {
 	{ "GET", "/signals", api_signals_list, 0 },
 	{ "POST", "/signals/{signal}/read", api_signals_read, 0 },
 	{ "POST", "/rover/enroll", api_rover_enroll, API_ROVER | API_PUBLIC },
-	{ "POST", "/rover/claim", api_rover_claim, API_ROVER },
+	{ "POST", "/rover/claim", api_rover_claim, API_ROVER | API_INLINE },
 	{ "POST", "/rover/heartbeat", api_rover_heartbeat, API_ROVER },
-	{ "POST", "/rover/runs/{run}/start", api_rover_start, API_ROVER },
+	{ "POST", "/rover/runs/{run}/start", api_rover_start,
+	    API_ROVER | API_INLINE },
 	{ "POST", "/rover/runs/{run}/messages", api_rover_messages,
-	    API_ROVER },
+	    API_ROVER | API_INLINE },
 	{ "POST", "/rover/runs/{run}/artifacts/{name}", api_rover_artifact,
 	    API_ROVER | API_RAW },
-	{ "POST", "/rover/runs/{run}/finish", api_rover_finish, API_ROVER },
+	{ "POST", "/rover/runs/{run}/finish", api_rover_finish,
+	    API_ROVER | API_INLINE },
 };
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
 
@@ -116,6 +118,15 @@ api_created(int rc, struct api_response *resp)
 	if (rc == 0)
 		resp->status = 201;
 	return (rc);
+}
+
+int
+api_deferred(struct api_request *req, struct ufo_error *err)
+{
+	if (req->async.rc == 0)
+		return (0);
+	*err = req->async.err;
+	return (-1);
 }
 
 /*

@@ -31,6 +31,7 @@ struct api_response;
 #define API_WOKEN_TIMEOUT	2
 #define API_WOKEN_SHUTDOWN	3
 #define API_WOKEN_GONE		4	/* the client hung up */
+#define API_WOKEN_DONE		5	/* the write it deferred to is done */
 
 typedef int (*api_handler)(struct api_request *, struct api_response *,
 		struct ufo_error *);
@@ -43,6 +44,7 @@ typedef int (*api_handler)(struct api_request *, struct api_response *,
 #define API_OWNER	0x10	/* the caller is owner of the fleet */
 #define API_SERVER	0x20	/* the whole server: owners of the default fleet */
 #define API_SECRET	0x40	/* the body holds a secret: wiped after use */
+#define API_INLINE	0x80	/* never waits: runs on the HTTP thread */
 
 /* Largest raw body (an artifact such as a diff). */
 #define API_MAX_RAW_BODY	(64 * 1024 * 1024)
@@ -70,6 +72,12 @@ struct api_request {
 	int			 event_stream;	/* Accept: text/event-stream */
 	int			 woken;		/* API_WOKEN_*, 0 on first call */
 	uint64_t		 deadline;	/* handler scratch for parking */
+	int64_t			 seen;		/* the same */
+	/* A deferred write (api_defer) and what it answers, for the call
+	 * that follows it; what is left there is freed with the request. */
+	struct store_async	 async;
+	char			*text;
+	struct json_object	*obj;
 };
 
 /*
@@ -105,6 +113,16 @@ struct api_response {
 
 extern const struct api_route	api_routes[];
 extern const size_t		api_nroutes;
+
+/*
+ * Defers the answer to a write, so that the thread serves other connections
+ * meanwhile instead of waiting for the COMMIT: the handler passes what this
+ * returns to a store function that takes a store_async, and returns
+ * API_PARKED; it is called again, woken API_WOKEN_DONE, when the write is
+ * done. api_deferred then gives the write's rc, its error in *err.
+ */
+struct store_async *api_defer(struct api_request *);
+int		 api_deferred(struct api_request *, struct ufo_error *);
 
 /* Query parameter of the request, NULL when absent. */
 const char	*api_query(struct api_request *, const char *);

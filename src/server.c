@@ -47,6 +47,7 @@
 #define SERVER_LOGIN_WINDOW_MS	60000
 /* Request records a listener keeps for the next requests. */
 #define SERVER_REQ_SPARE	64
+#define SERVER_HTTP_THREADS_MAX	8	/* HTTP threads: one a CPU, up to */
 
 struct server_listener {
 	struct server		*srv;
@@ -68,6 +69,28 @@ struct server_listener {
 	pthread_mutex_t		 spare_lock;
 	struct server_req	*spare;
 	size_t			 nspare;
+	/* Requests suspended until their write is done (api_defer): the
+	 * listener stops after they are resumed. */
+	pthread_mutex_t		 defer_lock;
+	pthread_cond_t		 defer_cond;
+	int			 deferred;
+};
+
+/*
+ * Handlers that may wait (a long read, a write other than the rover
+ * protocol's, a password's hash) run on the handler pool, not on the HTTP
+ * threads: an HTTP thread serves many connections, and one waiting would
+ * hold up all of them. What never waits (API_INLINE: the rover protocol,
+ * whose writes are deferred, and what parks) answers on the HTTP thread.
+ */
+struct server_pool {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct server_req	*head;
+	struct server_req	**tail;
+	pthread_t		*threads;
+	int			 n;
+	int			 stop;
 };
 
 struct server {
@@ -84,6 +107,7 @@ struct server {
 	int			 inflight;
 	size_t			 max_body;
 	struct ratelimit	*logins;	/* failed logins by address */
+	struct server_pool	 pool;
 };
 
 /* One HTTP request, from its headers to its completion. */
@@ -103,7 +127,16 @@ struct server_req {
 	void			*undelivered_cls;
 	int64_t			 retry_after;	/* seconds, for a 429 */
 	struct server_req	*next_spare;
+	/* On the handler pool: queued or running, then answered. */
+	int			 pooled;
+	int			 pool_rc;
+	struct api_response	 pool_resp;
+	struct ufo_error	 pool_err;
+	struct server_req	*next_pooled;
 };
+
+#define SERVER_POOLED		1
+#define SERVER_POOL_DONE	2
 
 /* A streamed response (server-sent events). */
 struct server_stream {
@@ -648,6 +681,162 @@ server_park(struct api_request *req, int kind, const char *key, int64_t seen,
 	return (API_PARKED);
 }
 
+static enum MHD_Result server_answer(struct server_req *, int,
+		    struct api_response *, struct ufo_error *);
+
+/*
+ * The write a request deferred to is done (on the writer's thread), or the
+ * handler it waited for (on the pool's).
+ */
+static void
+server_deferred_done(void *arg)
+{
+	struct server_req	*r = arg;
+	struct server_listener	*l = r->l;
+
+	r->w.woken = API_WOKEN_DONE;
+	/* Once resumed, r may be answered and gone at any moment. */
+	MHD_resume_connection(r->conn);
+	pthread_mutex_lock(&l->defer_lock);
+	if (--l->deferred == 0)
+		pthread_cond_broadcast(&l->defer_cond);
+	pthread_mutex_unlock(&l->defer_lock);
+}
+
+static void
+server_suspend(struct server_req *r)
+{
+	struct server_listener	*l = r->l;
+
+	pthread_mutex_lock(&l->defer_lock);
+	l->deferred++;
+	pthread_mutex_unlock(&l->defer_lock);
+	MHD_suspend_connection(r->conn);
+}
+
+/*
+ * The connection is suspended before the write is queued: the write may be
+ * done, and resume it, before the handler has returned.
+ */
+struct store_async *
+api_defer(struct api_request *req)
+{
+	struct server_req	*r = server_req_of(req);
+
+	server_suspend(r);
+	memset(&req->async, 0, sizeof req->async);
+	req->async.done = server_deferred_done;
+	req->async.done_arg = r;
+	return (&req->async);
+}
+
+/* Hands r's handler to the pool; its answer is sent when it resumes. */
+static void
+server_pool_push(struct server_req *r)
+{
+	struct server_pool	*p = &r->l->srv->pool;
+
+	r->pooled = SERVER_POOLED;
+	server_suspend(r);
+	pthread_mutex_lock(&p->lock);
+	r->next_pooled = NULL;
+	*p->tail = r;
+	p->tail = &r->next_pooled;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *
+server_pool_main(void *arg)
+{
+	struct server_pool	*p = arg;
+	struct server_req	*r;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (p->head == NULL && !p->stop)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if ((r = p->head) == NULL)
+			break;
+		if ((p->head = r->next_pooled) == NULL)
+			p->tail = &p->head;
+		pthread_mutex_unlock(&p->lock);
+
+		memset(&r->pool_resp, 0, sizeof r->pool_resp);
+		r->pool_resp.status = 200;
+		err_clear(&r->pool_err);
+		r->pool_rc = r->match.route->handler(&r->req, &r->pool_resp,
+		    &r->pool_err);
+		if (r->pool_rc == API_PARKED) {
+			/* Only an API_INLINE route may park. */
+			json_object_put(r->pool_resp.json);
+			memset(&r->pool_resp, 0, sizeof r->pool_resp);
+			r->pool_rc = err_set(&r->pool_err, UFO_EINTERNAL, "",
+			    "%s %s cannot wait on the handler pool",
+			    r->req.method, r->req.path);
+		}
+		r->pooled = SERVER_POOL_DONE;
+		server_deferred_done(r);
+
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return (NULL);
+}
+
+static void
+server_pool_start(struct server_pool *p, int n)
+{
+	int	 e;
+
+	if (pthread_mutex_init(&p->lock, NULL) != 0 ||
+	    pthread_cond_init(&p->cond, NULL) != 0)
+		fatalx("%s: cannot make a lock", __func__);
+	p->head = NULL;
+	p->tail = &p->head;
+	p->threads = xcalloc((size_t)n, sizeof *p->threads);
+	for (p->n = 0; p->n < n; p->n++) {
+		if ((e = pthread_create(&p->threads[p->n], NULL,
+		    server_pool_main, p)) != 0)
+			fatalx("%s: pthread_create: %s", __func__,
+			    strerror(e));
+	}
+}
+
+/* After the listeners: nothing is queued any more. */
+static void
+server_pool_stop(struct server_pool *p)
+{
+	int	 i, e;
+
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < p->n; i++) {
+		if ((e = pthread_join(p->threads[i], NULL)) != 0)
+			log_warn("%s: pthread_join: %s", __func__,
+			    strerror(e));
+	}
+	free(p->threads);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+}
+
+/* The HTTP threads of a listener: one a CPU. */
+static unsigned int
+server_http_threads(void)
+{
+	long	 n;
+
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > SERVER_HTTP_THREADS_MAX)
+		n = SERVER_HTTP_THREADS_MAX;
+	return ((unsigned int)n);
+}
+
 /* A cleared request record: a spare one if the listener has one. */
 static struct server_req *
 server_req_new(struct server_listener *l)
@@ -691,7 +880,6 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct ufo_error	 err;
 	const char		*cl;
 	size_t			 max;
-	enum MHD_Result		 ret;
 	int			 rc;
 
 	(void)version;
@@ -728,6 +916,11 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 
 	err_clear(&err);
+	if (r->pooled == SERVER_POOL_DONE) {
+		r->pooled = 0;
+		return (server_answer(r, r->pool_rc, &r->pool_resp,
+		    &r->pool_err));
+	}
 	if (!r->prepared) {
 		r->prepared = 1;
 		if (server_prepare(r, url, method, &err) == -1)
@@ -736,32 +929,49 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 		r->req.woken = r->w.woken;
 		/*
 		 * A parked request wakes to credentials that may have been
-		 * revoked meanwhile (that wakes every waiter): ask again.
+		 * revoked meanwhile (that wakes every waiter): ask again. A
+		 * deferred write was authenticated with its commit.
 		 */
-		if (server_authenticate(r, r->match.route->flags, &err) == -1)
+		if (r->req.woken != API_WOKEN_DONE &&
+		    server_authenticate(r, r->match.route->flags, &err) == -1)
 			return (server_reply_error(r, &err));
+	}
+	if ((r->match.route->flags & API_INLINE) == 0) {
+		server_pool_push(r);
+		return (MHD_YES);
 	}
 	memset(&resp, 0, sizeof resp);
 	resp.status = 200;
 	rc = r->match.route->handler(&r->req, &resp, &err);
+	return (server_answer(r, rc, &resp, &err));
+}
+
+/* Sends what a handler answered (rc, *resp, *err). */
+static enum MHD_Result
+server_answer(struct server_req *r, int rc, struct api_response *resp,
+    struct ufo_error *err)
+{
+	struct MHD_Connection	*conn = r->conn;
+	enum MHD_Result		 ret;
+
 	if (rc == API_PARKED)
 		return (MHD_YES);
 	if (rc == API_ERROR) {
-		json_object_put(resp.json);
-		return (server_reply_error(r, &err));
+		json_object_put(resp->json);
+		return (server_reply_error(r, err));
 	}
-	log_debug("%s %s: %d", method, url, resp.status);
-	r->undelivered = resp.undelivered;
-	r->undelivered_cls = resp.undelivered_cls;
-	if (resp.stream.fill != NULL)
-		return (server_reply_stream(r, &resp));
-	if (resp.raw != NULL)
-		return (server_reply_raw(conn, &resp));
-	if (resp.secret)
-		ret = server_reply_secret(conn, resp.status, resp.json);
+	log_debug("%s %s: %d", r->req.method, r->req.path, resp->status);
+	r->undelivered = resp->undelivered;
+	r->undelivered_cls = resp->undelivered_cls;
+	if (resp->stream.fill != NULL)
+		return (server_reply_stream(r, resp));
+	if (resp->raw != NULL)
+		return (server_reply_raw(conn, resp));
+	if (resp->secret)
+		ret = server_reply_secret(conn, resp->status, resp->json);
 	else
-		ret = server_reply(conn, resp.status, resp.json, NULL, NULL);
-	json_object_put(resp.json);
+		ret = server_reply(conn, resp->status, resp->json, NULL, NULL);
+	json_object_put(resp->json);
 	return (ret);
 }
 
@@ -783,6 +993,10 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		explicit_bzero(r->body, r->len);
 	free(r->body);
 	json_object_put(r->req.body);
+	/* Left by a deferred write whose answer was not asked for. */
+	free(r->req.text);
+	jsonx_wipe(r->req.obj);
+	json_object_put(r->req.obj);
 	server_inflight(r->l->srv, -1);
 	server_req_free(r->l, r);
 	*req_cls = NULL;
@@ -882,6 +1096,8 @@ server_listener_free(struct server_listener *l)
 		free(r);
 	}
 	pthread_mutex_destroy(&l->spare_lock);
+	pthread_mutex_destroy(&l->defer_lock);
+	pthread_cond_destroy(&l->defer_cond);
 	tls_free(l->tls);
 	free(l->addr);
 	free(l);
@@ -910,7 +1126,9 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 	l->addr = xstrdup(addr);
 	l->tls = tls_copy(tls);
 	l->stopfd = -1;
-	if (pthread_mutex_init(&l->spare_lock, NULL) != 0)
+	if (pthread_mutex_init(&l->spare_lock, NULL) != 0 ||
+	    pthread_mutex_init(&l->defer_lock, NULL) != 0 ||
+	    pthread_cond_init(&l->defer_cond, NULL) != 0)
 		fatalx("%s: pthread_mutex_init failed", __func__);
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -929,7 +1147,7 @@ server_listener_start(struct server *srv, int fd, int is_unix,
 	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, l,
 	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, server_completed, l,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->threads,
+	    MHD_OPTION_THREAD_POOL_SIZE, server_http_threads(),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_IDLE_TIMEOUT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_MAX_CONNECTIONS,
 	    MHD_OPTION_ARRAY, l->tls != NULL ? tlsopts : tlsopts + 3,
@@ -981,6 +1199,11 @@ server_listener_stop(struct server_listener *l)
 		return;
 	server_listener_quiesce(l);
 	waiter_release(l);
+	/* Suspended connections must be resumed before the stop. */
+	pthread_mutex_lock(&l->defer_lock);
+	while (l->deferred > 0)
+		pthread_cond_wait(&l->defer_cond, &l->defer_lock);
+	pthread_mutex_unlock(&l->defer_lock);
 	MHD_stop_daemon(l->daemon);
 	close(l->fd);
 	server_listener_free(l);
@@ -997,6 +1220,7 @@ server_new(struct store *store, const char *database, int threads)
 	srv->store = store;
 	srv->database = xstrdup(database);
 	srv->threads = threads > 0 ? threads : 1;
+	server_pool_start(&srv->pool, srv->threads);
 	srv->uid = geteuid();
 	srv->max_body = UFO_MAX_BODY;
 	pthread_mutex_init(&srv->lock, NULL);
@@ -1261,6 +1485,7 @@ server_free(struct server *srv)
 {
 	server_listener_stop(srv->tcp_l);
 	server_listener_stop(srv->unix_l);
+	server_pool_stop(&srv->pool);
 	if (srv->socket != NULL && unlink(srv->socket) == -1 &&
 	    errno != ENOENT)
 		log_warn("unlink %s: %s", srv->socket, strerror(errno));

@@ -225,6 +225,24 @@ int		 store_end(struct store *, int, struct ufo_error *);
 typedef int	(*store_tx_fn)(struct store *, void *, struct ufo_error *);
 int		 store_tx(struct store *, store_tx_fn, void *,
 		     struct ufo_error *);
+/*
+ * store_tx without the wait: arg (size bytes) is copied, fn runs on it in
+ * a batch, then fini (when not NULL) with its rc, then a's done; at once
+ * when the write cannot be queued.
+ */
+void		 store_tx_async(struct store *, store_tx_fn, const void *,
+		     size_t, void (*)(void *, int), struct store_async *);
+/* Ends an asynchronous write that failed before it was queued (a->err). */
+void		 store_async_fail(struct store_async *);
+/* Waiting for an asynchronous write: begin gives the store_async to pass. */
+struct store_sync {
+	struct store_async	 a;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	int			 done;
+};
+struct store_async *store_sync_begin(struct store_sync *);
+int		 store_sync_end(struct store_sync *, struct ufo_error *);
 int		 store_tx_waiting(struct store *);
 int		 store_sqlerr(struct store *, struct ufo_error *);
 int		 store_pragmas(sqlite3 *, const char *, const char *,

@@ -615,19 +615,37 @@ store_op_create_job(struct store *s, void *arg, struct ufo_error *err)
 	return (store_op_insert(s, n->a, n->in, n->out, err));
 }
 
+/* A failed create answers nothing. */
+static void
+store_op_create_fini(void *arg, int rc)
+{
+	struct store_op_new	*n = arg;
+
+	if (rc != 0) {
+		free(*n->out);
+		*n->out = NULL;
+	}
+}
+
 int
 store_op_create(struct store *s, const struct store_actor *a,
     struct json_object *in, char **out, struct ufo_error *err)
 {
+	struct store_sync	 w;
+
+	store_op_create_async(s, a, in, out, store_sync_begin(&w));
+	return (store_sync_end(&w, err));
+}
+
+void
+store_op_create_async(struct store *s, const struct store_actor *a,
+    struct json_object *in, char **out, struct store_async *as)
+{
 	struct store_op_new	 n = { a, in, out };
-	int			 rc;
 
 	*out = NULL;
-	if ((rc = store_tx(s, store_op_create_job, &n, err)) != 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return (rc);
+	store_tx_async(s, store_op_create_job, &n, sizeof n,
+	    store_op_create_fini, as);
 }
 
 /* List. */

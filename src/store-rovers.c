@@ -1164,18 +1164,39 @@ int
 store_rover_claim(struct store *s, const struct store_rover *rv,
     struct json_object *in, struct json_object **out, struct ufo_error *err)
 {
-	struct json_object	*claimed = NULL, *creds;
+	struct store_sync	 w;
+	struct json_object	*claimed;
+	int			 rc;
+
+	store_rover_claim_async(s, rv, in, &claimed, store_sync_begin(&w));
+	rc = store_sync_end(&w, err);
+	return (store_rover_claim_answer(s, rv, rc, claimed, out, err));
+}
+
+void
+store_rover_claim_async(struct store *s, const struct store_rover *rv,
+    struct json_object *in, struct json_object **claimed,
+    struct store_async *as)
+{
+	struct store_rover_req	 req = { rv, in, claimed,
+	    store_rover_claim_tx };
+
+	*claimed = NULL;
+	store_tx_async(s, store_rover_job, &req, sizeof req, NULL, as);
+}
+
+int
+store_rover_claim_answer(struct store *s, const struct store_rover *rv,
+    int rc, struct json_object *claimed, struct json_object **out,
+    struct ufo_error *err)
+{
+	struct json_object	*creds;
 	struct store		*r;
 	struct ufo_error	 e;
 	const char		*id;
 	int64_t			 attempt;
-	int			 rc;
-
-	struct store_rover_req	 req = { rv, in, &claimed,
-	    store_rover_claim_tx };
 
 	*out = NULL;
-	rc = store_tx(s, store_rover_job, &req, err);
 	store_rover_hot_set(s, rv->id, rc == 0 && claimed != NULL);
 	if (rc != 0 || claimed == NULL)
 		goto out;

@@ -1122,20 +1122,43 @@ store_run_job(struct store *s, void *arg, struct ufo_error *err)
 	return (r->tx(s, r->rv, r->id, r->in, r->out, err));
 }
 
+/* A rover's call on a run, waited for. */
+typedef void (*store_run_async_fn)(struct store *, const struct store_rover *,
+    const char *, struct json_object *, char **, struct store_async *);
+
 static int
+store_run_wait(store_run_async_fn fn, struct store *s,
+    const struct store_rover *rv, const char *id, struct json_object *in,
+    char **out, struct ufo_error *err)
+{
+	struct store_sync	 w;
+
+	fn(s, rv, id, in, out, store_sync_begin(&w));
+	return (store_sync_end(&w, err));
+}
+
+/* A failed call answers nothing. */
+static void
+store_run_call_fini(void *arg, int rc)
+{
+	struct store_run_req	*r = arg;
+
+	if (rc != 0) {
+		free(*r->out);
+		*r->out = NULL;
+	}
+}
+
+static void
 store_run_call(struct store *s, const struct store_rover *rv, const char *id,
-    struct json_object *in, char **out, struct ufo_error *err,
+    struct json_object *in, char **out, struct store_async *as,
     store_run_fn tx)
 {
 	struct store_run_req	 r = { rv, id, in, out, tx };
-	int			 rc;
 
 	*out = NULL;
-	if ((rc = store_tx(s, store_run_job, &r, err)) != 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return (rc);
+	store_tx_async(s, store_run_job, &r, sizeof r, store_run_call_fini,
+	    as);
 }
 
 static int
@@ -1174,7 +1197,14 @@ int
 store_run_start(struct store *s, const struct store_rover *rv,
     const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	return (store_run_call(s, rv, id, in, out, err, store_run_start_tx));
+	return (store_run_wait(store_run_start_async, s, rv, id, in, out, err));
+}
+
+void
+store_run_start_async(struct store *s, const struct store_rover *rv,
+    const char *id, struct json_object *in, char **out, struct store_async *as)
+{
+	store_run_call(s, rv, id, in, out, as, store_run_start_tx);
 }
 
 /* One message of a batch, checked, in the order it is stored. */
@@ -1441,39 +1471,61 @@ store_run_messages_tx(struct store *s, void *arg, struct ufo_error *err)
  * A batch is checked and its messages turned into text first: the writer
  * only looks up the run and inserts them.
  */
+/* The batch's messages freed; a failed batch answers nothing. */
+static void
+store_run_batch_fini(void *arg, int rc)
+{
+	struct store_run_batch	*b = arg;
+	size_t			 i;
+
+	for (i = 0; i < b->count; i++)
+		free(b->msgs[i].text);
+	free(b->msgs);
+	if (rc != 0) {
+		free(*b->out);
+		*b->out = NULL;
+	}
+}
+
 int
 store_run_messages(struct store *s, const struct store_rover *rv,
     const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
+	return (store_run_wait(store_run_messages_async, s, rv, id, in, out, err));
+}
+
+void
+store_run_messages_async(struct store *s, const struct store_rover *rv,
+    const char *id, struct json_object *in, char **out, struct store_async *as)
+{
 	static const char *const keys[] = { "attempt", "messages", NULL };
 	struct store_run_batch	 b;
 	struct json_object	*list;
-	size_t			 i;
-	int			 rc = -1;
 
 	memset(&b, 0, sizeof b);
 	b.rv = rv;
 	b.id = id;
 	b.out = out;
 	*out = NULL;
-	if (store_body(in, keys, err) != 0 ||
+	err_clear(&as->err);
+	if (store_body(in, keys, &as->err) != 0 ||
 	    jsonx_get_int(in, "attempt", &b.attempt, JSONX_REQUIRED,
-	    err) == -1)
-		return (-1);
-	if (!json_object_object_get_ex(in, "messages", &list) || list == NULL)
-		return (err_set(err, UFO_EINVAL, "messages", "messages: "
-		    "required"));
-	if (store_run_msgs_read(list, &b.msgs, &b.count, err) == 0) {
-		store_run_msgs_text(b.msgs, b.count);
-		if ((rc = store_tx(s, store_run_messages_tx, &b, err)) != 0) {
-			free(*out);
-			*out = NULL;
-		}
+	    &as->err) == -1)
+		goto fail;
+	if (!json_object_object_get_ex(in, "messages", &list) || list == NULL) {
+		err_set(&as->err, UFO_EINVAL, "messages", "messages: required");
+		goto fail;
 	}
-	for (i = 0; i < b.count; i++)
-		free(b.msgs[i].text);
-	free(b.msgs);
-	return (rc);
+	if (store_run_msgs_read(list, &b.msgs, &b.count, &as->err) != 0) {
+		store_run_batch_fini(&b, -1);
+		goto fail;
+	}
+	store_run_msgs_text(b.msgs, b.count);
+	store_tx_async(s, store_run_messages_tx, &b, sizeof b,
+	    store_run_batch_fini, as);
+	return;
+fail:
+	store_async_fail(as);
 }
 
 /* Artifact names: [A-Za-z0-9._-], 1-128, not starting with a dot. */
@@ -1682,7 +1734,14 @@ int
 store_run_finish(struct store *s, const struct store_rover *rv,
     const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	return (store_run_call(s, rv, id, in, out, err, store_run_finish_tx));
+	return (store_run_wait(store_run_finish_async, s, rv, id, in, out, err));
+}
+
+void
+store_run_finish_async(struct store *s, const struct store_rover *rv,
+    const char *id, struct json_object *in, char **out, struct store_async *as)
+{
+	store_run_call(s, rv, id, in, out, as, store_run_finish_tx);
 }
 
 /* Runs, as users see them. */

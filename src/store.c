@@ -1608,10 +1608,23 @@ struct store_job {
 	void			*arg;
 	struct ufo_error	*err;
 	int			 rc;
-	int			 done;
-	pthread_cond_t		 cond;
+	void			 (*fini)(void *, int);
+	struct store_async	*async;		/* told when it is done */
 	struct store_job	*next;
 };
+
+/* A job's end: fini, then its owner told; j is freed. */
+static void
+store_job_end(struct store_job *j)
+{
+	struct store_async	*a = j->async;
+
+	a->rc = j->rc;
+	if (j->fini != NULL)
+		j->fini(j->arg, j->rc);
+	free(j);
+	a->done(a->done_arg);
+}
 
 static void
 store_job_fail(struct store_job *j, const struct ufo_error *why)
@@ -1768,7 +1781,7 @@ store_batch_run(struct store *s, struct store_job *batch)
 /*
  * The writer thread: the only one that writes, so that the writes of many
  * requests share its transactions (and it is never one whose own request
- * waits on the others'). It runs what is queued, then wakes the owners.
+ * waits on the others'). It runs what is queued, then tells the owners.
  */
 static void *
 store_writer_main(void *arg)
@@ -1792,13 +1805,11 @@ store_writer_main(void *arg)
 		store_batch_run(s, batch);
 		store_unlock(s);
 
-		pthread_mutex_lock(&s->q_lock);
-		/* A job's owner may return as soon as it sees done. */
 		for (j = batch; j != NULL; j = next) {
 			next = j->next;
-			j->done = 1;
-			pthread_cond_signal(&j->cond);
+			store_job_end(j);
 		}
+		pthread_mutex_lock(&s->q_lock);
 	}
 	pthread_mutex_unlock(&s->q_lock);
 	return (NULL);
@@ -1833,34 +1844,104 @@ store_writer_stop(struct store *s)
 		log_warn("%s: %s: %s", __func__, s->path, strerror(e));
 }
 
+/* What store_tx queues: its function and argument, as they are. */
+struct store_call {
+	store_tx_fn	 fn;
+	void		*arg;
+};
+
+static int
+store_call_run(struct store *s, void *arg, struct ufo_error *err)
+{
+	struct store_call	*c = arg;
+
+	return (c->fn(s, c->arg, err));
+}
+
 /* Runs fn(s, arg, err) in a write transaction, maybe with others. */
 int
 store_tx(struct store *s, store_tx_fn fn, void *arg, struct ufo_error *err)
 {
-	struct store_job	 job;
+	struct store_call	 c = { fn, arg };
+	struct store_sync	 w;
 
-	memset(&job, 0, sizeof job);
-	job.fn = fn;
-	job.arg = arg;
-	job.err = err;
-	if (pthread_cond_init(&job.cond, NULL) != 0)
-		fatalx("%s: pthread_cond_init failed", __func__);
+	store_tx_async(s, store_call_run, &c, sizeof c, NULL,
+	    store_sync_begin(&w));
+	return (store_sync_end(&w, err));
+}
+
+void
+store_tx_async(struct store *s, store_tx_fn fn, const void *arg, size_t size,
+    void (*fini)(void *, int), struct store_async *a)
+{
+	struct store_job	*j;
+
+	/* The job and its copy of arg in one block, arg aligned after it. */
+	j = xcalloc(1, sizeof *j + size + 16);
+	j->arg = (char *)j + ((sizeof *j + 15) & ~(size_t)15);
+	memcpy(j->arg, arg, size);
+	j->fn = fn;
+	j->err = &a->err;
+	j->async = a;
+	j->fini = fini;
+	err_clear(&a->err);
 	pthread_mutex_lock(&s->q_lock);
 	if (!s->writer_running || s->writer_stop) {
 		pthread_mutex_unlock(&s->q_lock);
-		pthread_cond_destroy(&job.cond);
-		return (err_set(err, UFO_EINTERNAL, "", "database %s is "
-		    "closing", s->path));
+		j->rc = err_set(&a->err, UFO_EINTERNAL, "", "database %s is "
+		    "closing", s->path);
+		store_job_end(j);
+		return;
 	}
-	*s->q_tail = &job;
-	s->q_tail = &job.next;
+	*s->q_tail = j;
+	s->q_tail = &j->next;
 	if (s->writer_idle)
 		pthread_cond_signal(&s->w_cond);
-	while (!job.done)
-		pthread_cond_wait(&job.cond, &s->q_lock);
 	pthread_mutex_unlock(&s->q_lock);
-	pthread_cond_destroy(&job.cond);
-	return (job.rc);
+}
+
+void
+store_async_fail(struct store_async *a)
+{
+	a->rc = -1;
+	a->done(a->done_arg);
+}
+
+static void
+store_sync_done(void *arg)
+{
+	struct store_sync	*w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	w->done = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+struct store_async *
+store_sync_begin(struct store_sync *w)
+{
+	memset(w, 0, sizeof *w);
+	if (pthread_mutex_init(&w->lock, NULL) != 0 ||
+	    pthread_cond_init(&w->cond, NULL) != 0)
+		fatalx("%s: cannot make a lock", __func__);
+	w->a.done = store_sync_done;
+	w->a.done_arg = w;
+	return (&w->a);
+}
+
+int
+store_sync_end(struct store_sync *w, struct ufo_error *err)
+{
+	pthread_mutex_lock(&w->lock);
+	while (!w->done)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	if (w->a.rc != 0 && err != NULL)
+		*err = w->a.err;
+	return (w->a.rc);
 }
 
 /* Writes queued and not yet taken by a batch. */

@@ -56,6 +56,20 @@ typedef void (*store_notify_cb)(void *, int64_t);
  */
 typedef void (*store_wake_cb)(void *, const char *);
 
+/*
+ * A write its caller does not wait for: the functions taking one queue the
+ * write and return; done(done_arg) is then called once, when the write is
+ * committed (rc 0) or has failed (rc -1, err), on the writer's thread, or
+ * at once on the caller's when it fails before it is queued. What the
+ * caller passed stays its own, and must live, until then.
+ */
+struct store_async {
+	int			 rc;
+	struct ufo_error	 err;
+	void			 (*done)(void *);
+	void			*done_arg;
+};
+
 /* A rover authenticated by its token. */
 struct store_rover {
 	char	id[48];		/* rov_… */
@@ -168,6 +182,8 @@ int	 store_mission_update(struct store *, const struct store_actor *,
  */
 int	 store_op_create(struct store *, const struct store_actor *,
 	     struct json_object *, char **, struct ufo_error *);
+void	 store_op_create_async(struct store *, const struct store_actor *,
+	     struct json_object *, char **, struct store_async *);
 int	 store_op_list(struct store *, const struct store_actor *,
 	     const struct store_op_filter *, struct json_object **,
 	     struct ufo_error *);
@@ -263,17 +279,33 @@ int	 store_rover_idle(struct store *, const struct store_rover *,
 	     struct json_object *);
 int	 store_rover_claim(struct store *, const struct store_rover *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
+/*
+ * The same in two steps: the write sets *claimed (NULL when nothing could
+ * be claimed); then store_rover_claim_answer, given its rc, reads the
+ * answer (*out NULL when nothing was claimed) and frees claimed.
+ */
+void	 store_rover_claim_async(struct store *, const struct store_rover *,
+	     struct json_object *, struct json_object **, struct store_async *);
+int	 store_rover_claim_answer(struct store *, const struct store_rover *,
+	     int, struct json_object *, struct json_object **,
+	     struct ufo_error *);
 int	 store_rover_heartbeat(struct store *, const struct store_rover *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
 int	 store_run_start(struct store *, const struct store_rover *,
 	     const char *, struct json_object *, char **, struct ufo_error *);
+void	 store_run_start_async(struct store *, const struct store_rover *,
+	     const char *, struct json_object *, char **, struct store_async *);
 int	 store_run_messages(struct store *, const struct store_rover *,
 	     const char *, struct json_object *, char **, struct ufo_error *);
+void	 store_run_messages_async(struct store *, const struct store_rover *,
+	     const char *, struct json_object *, char **, struct store_async *);
 int	 store_run_artifact_put(struct store *, const struct store_rover *,
 	     const char *, const char *, int64_t, const void *, size_t,
 	     struct json_object **, struct ufo_error *);
 int	 store_run_finish(struct store *, const struct store_rover *,
 	     const char *, struct json_object *, char **, struct ufo_error *);
+void	 store_run_finish_async(struct store *, const struct store_rover *,
+	     const char *, struct json_object *, char **, struct store_async *);
 /* A claim's answer never reached the rover: requeues the run (id, attempt). */
 int	 store_run_undelivered(struct store *, const struct store_rover *,
 	     const char *, int64_t, struct ufo_error *);

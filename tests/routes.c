@@ -19,6 +19,7 @@ static const struct {
 	{ API_OWNER, "owner" },
 	{ API_SERVER, "server" },
 	{ API_SECRET, "secret" },
+	{ API_INLINE, "inline" },
 };
 
 int

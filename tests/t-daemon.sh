@@ -144,6 +144,59 @@ is "$rc" 0 "SIGINT: ufod exits 0"
 check "the socket is removed after INT" sh -c "! test -e '$SOCK'"
 check "the lock is released after INT" lock_free
 
+# --- SIGTERM in a burst of writes ---------------------------------------------
+# Creates answer from the HTTP threads once committed, reads and other writes
+# from the handler pool: a stop in the middle answers each or closes it, and
+# keeps every create it answered.
+start_ufod || bail_out "ufod did not start"
+printf '{"title":"burst"}' >"$T/burst.json"
+i=0
+while [ $i -lt 40 ]; do
+	background "$T/burst.$i" curl -s --max-time 60 -o /dev/null \
+	    -w '%{http_code}' --unix-socket "$SOCK" \
+	    -H 'Content-Type: application/json' -d "@$T/burst.json" \
+	    http://localhost/api/v1/operations
+	eval "burst_$i=\$BG_PID"
+	background "$T/list.$i" curl -s --max-time 60 -o /dev/null \
+	    -w '%{http_code}' --unix-socket "$SOCK" \
+	    "http://localhost/api/v1/operations?limit=5"
+	eval "list_$i=\$BG_PID"
+	i=$((i + 1))
+done
+check "stop_ufod TERM in a burst" stop_ufod TERM
+is "$rc" 0 "ufod exits 0 with writes and reads in flight"
+i=0
+left=0
+while [ $i -lt 40 ]; do
+	eval "wait_for 30 gone \$burst_$i && wait_for 30 gone \$list_$i" ||
+	    left=$((left + 1))
+	i=$((i + 1))
+done
+is "$left" 0 "every request of the burst ended"
+created=0
+listed=0
+odd=0
+i=0
+while [ $i -lt 40 ]; do
+	for f in "$T/burst.$i" "$T/list.$i"; do
+		case "$(cat "$f")" in
+		201)	created=$((created + 1)) ;;
+		200)	listed=$((listed + 1)) ;;
+		000|"")	;;
+		*)	odd=$((odd + 1))
+			diag "$f: $(cat "$f")" ;;
+		esac
+	done
+	i=$((i + 1))
+done
+is "$odd" 0 "each was answered 201/200 or had its connection closed"
+diag "answered: $created creates, $listed lists"
+stored=$(sqlite3 "$DB" "SELECT count(*) FROM operations WHERE title = 'burst'")
+check "every create answered 201 is stored ($created <= $stored)" \
+    test "$created" -le "$stored"
+is "$(sqlite3 "$DB" 'PRAGMA integrity_check;' 2>&1)" ok \
+    "the database is intact after the burst"
+
 # POST /server/shutdown is a clean stop too.
 start_ufod || bail_out "ufod did not start"
 api POST /server/shutdown >/dev/null
