@@ -123,9 +123,9 @@ api_created(int rc, struct api_response *resp)
 int
 api_deferred(struct api_request *req, struct ufo_error *err)
 {
-	if (req->async.rc == 0)
+	if (req->async->rc == 0)
 		return (0);
-	*err = req->async.err;
+	*err = req->async->err;
 	return (-1);
 }
 

@@ -75,7 +75,7 @@ struct api_request {
 	int64_t			 seen;		/* the same */
 	/* A deferred write (api_defer) and what it answers, for the call
 	 * that follows it; what is left there is freed with the request. */
-	struct store_async	 async;
+	struct store_async	*async;
 	char			*text;
 	struct json_object	*obj;
 };

@@ -82,13 +82,26 @@ struct server_listener {
  * threads: an HTTP thread serves many connections, and one waiting would
  * hold up all of them. What never waits (API_INLINE: the rover protocol,
  * whose writes are deferred, and what parks) answers on the HTTP thread.
+ *
+ * A request goes to the thread that went idle last: under a light load a
+ * few threads serve all, with their stacks and memory warm; spread over
+ * all of them, a long list read now and then would leave its peak in the
+ * memory of every thread's allocator arena.
  */
+struct server_worker {
+	struct server_pool	*pool;
+	pthread_t		 thread;
+	pthread_cond_t		 cond;
+	struct server_req	*r;		/* handed to it */
+	struct server_worker	*next_idle;
+};
+
 struct server_pool {
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
-	struct server_req	*head;
+	struct server_req	*head;		/* waiting for a thread */
 	struct server_req	**tail;
-	pthread_t		*threads;
+	struct server_worker	*idle;		/* the last idle first */
+	struct server_worker	*workers;
 	int			 n;
 	int			 stop;
 };
@@ -129,10 +142,19 @@ struct server_req {
 	struct server_req	*next_spare;
 	/* On the handler pool: queued or running, then answered. */
 	int			 pooled;
-	int			 pool_rc;
-	struct api_response	 pool_resp;
-	struct ufo_error	 pool_err;
 	struct server_req	*next_pooled;
+	struct server_deferred	*d;		/* while suspended for either */
+};
+
+/*
+ * The outcome of a deferred write (a) or of a handler run on the pool (rc,
+ * resp, a.err), kept apart from the request: most requests, and parked
+ * claims by the thousand, never need one.
+ */
+struct server_deferred {
+	struct store_async	 a;
+	int			 rc;
+	struct api_response	 resp;
 };
 
 #define SERVER_POOLED		1
@@ -669,6 +691,10 @@ server_park(struct api_request *req, int kind, const char *key, int64_t seen,
 {
 	struct server_req	*r = server_req_of(req);
 
+	/* What a deferred write left is read: parked, none is kept. */
+	free(r->d);
+	r->d = NULL;
+	req->async = NULL;
 	if (r->l->closing) {
 		req->woken = API_WOKEN_SHUTDOWN;
 		return (0);
@@ -708,6 +734,9 @@ server_suspend(struct server_req *r)
 {
 	struct server_listener	*l = r->l;
 
+	if (r->d == NULL)
+		r->d = xmalloc(sizeof *r->d);
+	memset(r->d, 0, sizeof *r->d);
 	pthread_mutex_lock(&l->defer_lock);
 	l->deferred++;
 	pthread_mutex_unlock(&l->defer_lock);
@@ -724,10 +753,10 @@ api_defer(struct api_request *req)
 	struct server_req	*r = server_req_of(req);
 
 	server_suspend(r);
-	memset(&req->async, 0, sizeof req->async);
-	req->async.done = server_deferred_done;
-	req->async.done_arg = r;
-	return (&req->async);
+	r->d->a.done = server_deferred_done;
+	r->d->a.done_arg = r;
+	req->async = &r->d->a;
+	return (req->async);
 }
 
 /* Hands r's handler to the pool; its answer is sent when it resumes. */
@@ -735,43 +764,56 @@ static void
 server_pool_push(struct server_req *r)
 {
 	struct server_pool	*p = &r->l->srv->pool;
+	struct server_worker	*w;
 
 	r->pooled = SERVER_POOLED;
 	server_suspend(r);
 	pthread_mutex_lock(&p->lock);
-	r->next_pooled = NULL;
-	*p->tail = r;
-	p->tail = &r->next_pooled;
-	pthread_cond_signal(&p->cond);
+	if ((w = p->idle) != NULL) {
+		p->idle = w->next_idle;
+		w->r = r;
+		pthread_cond_signal(&w->cond);
+	} else {
+		r->next_pooled = NULL;
+		*p->tail = r;
+		p->tail = &r->next_pooled;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
 static void *
 server_pool_main(void *arg)
 {
-	struct server_pool	*p = arg;
+	struct server_worker	*w = arg;
+	struct server_pool	*p = w->pool;
 	struct server_req	*r;
+	struct server_deferred	*d;
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (p->head == NULL && !p->stop)
-			pthread_cond_wait(&p->cond, &p->lock);
-		if ((r = p->head) == NULL)
+		if ((r = p->head) != NULL) {
+			if ((p->head = r->next_pooled) == NULL)
+				p->tail = &p->head;
+		} else if (!p->stop) {
+			w->next_idle = p->idle;
+			p->idle = w;
+			while (w->r == NULL && !p->stop)
+				pthread_cond_wait(&w->cond, &p->lock);
+			r = w->r;
+			w->r = NULL;
+		}
+		if (r == NULL)
 			break;
-		if ((p->head = r->next_pooled) == NULL)
-			p->tail = &p->head;
 		pthread_mutex_unlock(&p->lock);
 
-		memset(&r->pool_resp, 0, sizeof r->pool_resp);
-		r->pool_resp.status = 200;
-		err_clear(&r->pool_err);
-		r->pool_rc = r->match.route->handler(&r->req, &r->pool_resp,
-		    &r->pool_err);
-		if (r->pool_rc == API_PARKED) {
+		d = r->d;
+		d->resp.status = 200;
+		d->rc = r->match.route->handler(&r->req, &d->resp, &d->a.err);
+		if (d->rc == API_PARKED) {
 			/* Only an API_INLINE route may park. */
-			json_object_put(r->pool_resp.json);
-			memset(&r->pool_resp, 0, sizeof r->pool_resp);
-			r->pool_rc = err_set(&r->pool_err, UFO_EINTERNAL, "",
+			json_object_put(d->resp.json);
+			memset(&d->resp, 0, sizeof d->resp);
+			d->rc = err_set(&d->a.err, UFO_EINTERNAL, "",
 			    "%s %s cannot wait on the handler pool",
 			    r->req.method, r->req.path);
 		}
@@ -789,15 +831,20 @@ server_pool_start(struct server_pool *p, int n)
 {
 	int	 e;
 
-	if (pthread_mutex_init(&p->lock, NULL) != 0 ||
-	    pthread_cond_init(&p->cond, NULL) != 0)
+	struct server_worker	*w;
+
+	if (pthread_mutex_init(&p->lock, NULL) != 0)
 		fatalx("%s: cannot make a lock", __func__);
 	p->head = NULL;
 	p->tail = &p->head;
-	p->threads = xcalloc((size_t)n, sizeof *p->threads);
+	p->workers = xcalloc((size_t)n, sizeof *p->workers);
 	for (p->n = 0; p->n < n; p->n++) {
-		if ((e = pthread_create(&p->threads[p->n], NULL,
-		    server_pool_main, p)) != 0)
+		w = &p->workers[p->n];
+		w->pool = p;
+		if (pthread_cond_init(&w->cond, NULL) != 0)
+			fatalx("%s: cannot make a lock", __func__);
+		if ((e = pthread_create(&w->thread, NULL, server_pool_main,
+		    w)) != 0)
 			fatalx("%s: pthread_create: %s", __func__,
 			    strerror(e));
 	}
@@ -811,16 +858,17 @@ server_pool_stop(struct server_pool *p)
 
 	pthread_mutex_lock(&p->lock);
 	p->stop = 1;
-	pthread_cond_broadcast(&p->cond);
+	for (i = 0; i < p->n; i++)
+		pthread_cond_signal(&p->workers[i].cond);
 	pthread_mutex_unlock(&p->lock);
 	for (i = 0; i < p->n; i++) {
-		if ((e = pthread_join(p->threads[i], NULL)) != 0)
+		if ((e = pthread_join(p->workers[i].thread, NULL)) != 0)
 			log_warn("%s: pthread_join: %s", __func__,
 			    strerror(e));
+		pthread_cond_destroy(&p->workers[i].cond);
 	}
-	free(p->threads);
+	free(p->workers);
 	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->cond);
 }
 
 /* The HTTP threads of a listener: one a CPU. */
@@ -918,8 +966,8 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 	err_clear(&err);
 	if (r->pooled == SERVER_POOL_DONE) {
 		r->pooled = 0;
-		return (server_answer(r, r->pool_rc, &r->pool_resp,
-		    &r->pool_err));
+		return (server_answer(r, r->d->rc, &r->d->resp,
+		    &r->d->a.err));
 	}
 	if (!r->prepared) {
 		r->prepared = 1;
@@ -994,6 +1042,7 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(r->body);
 	json_object_put(r->req.body);
 	/* Left by a deferred write whose answer was not asked for. */
+	free(r->d);
 	free(r->req.text);
 	jsonx_wipe(r->req.obj);
 	json_object_put(r->req.obj);
