@@ -1197,7 +1197,8 @@ int
 store_run_start(struct store *s, const struct store_rover *rv,
     const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	return (store_run_wait(store_run_start_async, s, rv, id, in, out, err));
+	return (store_run_wait(store_run_start_async, s, rv, id, in, out,
+	    err));
 }
 
 void
@@ -1467,10 +1468,6 @@ store_run_messages_tx(struct store *s, void *arg, struct ufo_error *err)
 	return (0);
 }
 
-/*
- * A batch is checked and its messages turned into text first: the writer
- * only looks up the run and inserts them.
- */
 /* The batch's messages freed; a failed batch answers nothing. */
 static void
 store_run_batch_fini(void *arg, int rc)
@@ -1491,9 +1488,14 @@ int
 store_run_messages(struct store *s, const struct store_rover *rv,
     const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	return (store_run_wait(store_run_messages_async, s, rv, id, in, out, err));
+	return (store_run_wait(store_run_messages_async, s, rv, id, in, out,
+	    err));
 }
 
+/*
+ * A batch is checked and its messages turned into text first: the writer
+ * only looks up the run and inserts them.
+ */
 void
 store_run_messages_async(struct store *s, const struct store_rover *rv,
     const char *id, struct json_object *in, char **out, struct store_async *as)
@@ -1734,7 +1736,8 @@ int
 store_run_finish(struct store *s, const struct store_rover *rv,
     const char *id, struct json_object *in, char **out, struct ufo_error *err)
 {
-	return (store_run_wait(store_run_finish_async, s, rv, id, in, out, err));
+	return (store_run_wait(store_run_finish_async, s, rv, id, in, out,
+	    err));
 }
 
 void
