@@ -1058,6 +1058,12 @@ server_mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t	 n;
 
 	(void)cls;
+	/*
+	 * libmicrohttpd reports a few things on every answer on the Unix
+	 * socket (TCP options it cannot set there): not formatted for nothing.
+	 */
+	if (log_get_level() < LOG_LEVEL_DEBUG)
+		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
