@@ -48,6 +48,12 @@
 /* Request records a listener keeps for the next requests. */
 #define SERVER_REQ_SPARE	64
 #define SERVER_HTTP_THREADS_MAX	8	/* HTTP threads: one a CPU, up to */
+/*
+ * After answers of this many bytes in all, the memory freed meanwhile goes
+ * back to the system: malloc keeps what a thread frees in that thread's
+ * arena, and with a pool of threads the peaks of each stay.
+ */
+#define SERVER_TRIM_BYTES	(16 * 1024 * 1024)
 
 struct server_listener {
 	struct server		*srv;
@@ -121,6 +127,7 @@ struct server {
 	size_t			 max_body;
 	struct ratelimit	*logins;	/* failed logins by address */
 	struct server_pool	 pool;
+	uint64_t		 answered;	/* bytes, for SERVER_TRIM_BYTES */
 };
 
 /* One HTTP request, from its headers to its completion. */
@@ -222,18 +229,15 @@ server_inflight(struct server *srv, int delta)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* Answers JSON text s, n bytes (copied, a newline after it). */
 static enum MHD_Result
-server_reply(struct MHD_Connection *conn, int status, struct json_object *json,
-    const char *hname, const char *hvalue)
+server_reply_text(struct MHD_Connection *conn, int status, const char *s,
+    size_t n, const char *hname, const char *hvalue)
 {
 	struct MHD_Response	*resp;
 	enum MHD_Result		 ret;
-	const char		*s;
 	char			*buf;
-	size_t			 n;
 
-	s = json != NULL ? jsonx_compact(json) : "{}";
-	n = strlen(s);
 	buf = xmalloc(n + 1);
 	memcpy(buf, s, n);
 	buf[n] = '\n';
@@ -250,6 +254,16 @@ server_reply(struct MHD_Connection *conn, int status, struct json_object *json,
 	ret = MHD_queue_response(conn, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	return (ret);
+}
+
+static enum MHD_Result
+server_reply(struct MHD_Connection *conn, int status, struct json_object *json,
+    const char *hname, const char *hvalue)
+{
+	const char	*s;
+
+	s = json != NULL ? jsonx_compact(json) : "{}";
+	return (server_reply_text(conn, status, s, strlen(s), hname, hvalue));
 }
 
 /* The buffer of an answer holding a secret: its length, then its bytes. */
@@ -994,6 +1008,16 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 	return (server_answer(r, rc, &resp, &err));
 }
 
+static void
+server_answered(struct server *srv, size_t n)
+{
+	uint64_t	 before;
+
+	before = __atomic_fetch_add(&srv->answered, n, __ATOMIC_RELAXED);
+	if (before / SERVER_TRIM_BYTES != (before + n) / SERVER_TRIM_BYTES)
+		waiter_trim_soon();
+}
+
 /* Sends what a handler answered (rc, *resp, *err). */
 static enum MHD_Result
 server_answer(struct server_req *r, int rc, struct api_response *resp,
@@ -1001,6 +1025,8 @@ server_answer(struct server_req *r, int rc, struct api_response *resp,
 {
 	struct MHD_Connection	*conn = r->conn;
 	enum MHD_Result		 ret;
+	const char		*s;
+	size_t			 n;
 
 	if (rc == API_PARKED)
 		return (MHD_YES);
@@ -1013,12 +1039,18 @@ server_answer(struct server_req *r, int rc, struct api_response *resp,
 	r->undelivered_cls = resp->undelivered_cls;
 	if (resp->stream.fill != NULL)
 		return (server_reply_stream(r, resp));
-	if (resp->raw != NULL)
+	if (resp->raw != NULL) {
+		server_answered(r->l->srv, resp->raw_len);
 		return (server_reply_raw(conn, resp));
+	}
 	if (resp->secret)
 		ret = server_reply_secret(conn, resp->status, resp->json);
-	else
-		ret = server_reply(conn, resp->status, resp->json, NULL, NULL);
+	else {
+		s = resp->json != NULL ? jsonx_compact(resp->json) : "{}";
+		n = strlen(s);
+		server_answered(r->l->srv, n);
+		ret = server_reply_text(conn, resp->status, s, n, NULL, NULL);
+	}
 	json_object_put(resp->json);
 	return (ret);
 }

@@ -270,6 +270,17 @@ waiter_trim(uint64_t now)
 #endif
 }
 
+void
+waiter_trim_soon(void)
+{
+	pthread_mutex_lock(&waiters.lock);
+	if (waiters.running && waiters.trim_at == 0) {
+		waiters.trim_at = waiter_now() + WAITER_TRIM_DELAY_MS;
+		waiter_kick();
+	}
+	pthread_mutex_unlock(&waiters.lock);
+}
+
 static void *
 waiter_main(void *arg)
 {

@@ -63,6 +63,8 @@ void		 waiter_wake_all(int);
  */
 int		 waiter_park(struct waiter *, struct MHD_Connection *,
 		     const void *, int, const char *, int64_t, uint64_t);
+/* Hands freed memory back to the system a little later, on its thread. */
+void		 waiter_trim_soon(void);
 /* Parked waiters of a kind, for ufod's status. */
 int		 waiter_count(int);
 /* Milliseconds on the monotonic clock. */
