@@ -44,7 +44,8 @@ typedef int (*api_handler)(struct api_request *, struct api_response *,
 #define API_OWNER	0x10	/* the caller is owner of the fleet */
 #define API_SERVER	0x20	/* the whole server: owners of the default fleet */
 #define API_SECRET	0x40	/* the body holds a secret: wiped after use */
-#define API_INLINE	0x80	/* never waits: runs on the HTTP thread */
+#define API_INLINE	0x80	/* never waits: runs on the HTTP thread; */
+				/* only such a handler defers or parks */
 
 /* Largest raw body (an artifact such as a diff). */
 #define API_MAX_RAW_BODY	(64 * 1024 * 1024)

@@ -705,6 +705,13 @@ server_park(struct api_request *req, int kind, const char *key, int64_t seen,
 {
 	struct server_req	*r = server_req_of(req);
 
+	/* A pooled request is suspended already: it answers as if timed out. */
+	if ((r->match.route->flags & API_INLINE) == 0) {
+		log_warn("%s %s: cannot park on the handler pool",
+		    req->method, req->path);
+		req->woken = API_WOKEN_TIMEOUT;
+		return (0);
+	}
 	/* What a deferred write left is read: parked, none is kept. */
 	free(r->d);
 	r->d = NULL;
