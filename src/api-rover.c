@@ -132,41 +132,39 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 	if (req->deadline == 0)
 		req->deadline = waiter_now() + (uint64_t)wait * 1000;
 	claim_key(req->body, key, sizeof key);
-	if (req->woken == API_WOKEN_DONE) {
-		rc = store_rover_claim_answer(req->store, &req->rover,
-		    api_deferred(req, err), req->obj, &claim, err);
-		req->obj = NULL;
-		if (rc == -1)
-			return (API_ERROR);
-		if (claim != NULL) {
-			/*
-			 * One transaction may queue several runs but wakes one
-			 * claim: pass the wake-up on to the next.
-			 */
-			claim_pass_on(claim);
-			return (claim_answer(resp, claim));
-		}
-		if (claim_over(req, wait))
-			return (claim_answer(resp, NULL));
-		if (server_park(req, WAITER_CLAIM, key, req->seen,
-		    req->deadline) == API_PARKED)
-			return (API_PARKED);
-	}
 	for (;;) {
-		/* A rover that hung up must not be handed a run. */
-		if (req->woken == API_WOKEN_GONE)
-			return (err_set(err, UFO_EUNAVAIL, "", "the rover hung "
-			    "up"));
-		req->seen = waiter_generation(WAITER_CLAIM);
-		/*
-		 * Unless woken for a run, a look on a reader first: an idle
-		 * rover polling need not queue for the writer.
-		 */
-		if (req->woken == API_WOKEN_EVENT ||
-		    !store_rover_idle(req->store, &req->rover, req->body)) {
-			store_rover_claim_async(req->store, &req->rover,
-			    req->body, &req->obj, api_defer(req));
-			return (API_PARKED);
+		if (req->woken == API_WOKEN_DONE) {
+			rc = store_rover_claim_answer(req->store, &req->rover,
+			    api_deferred(req, err), req->obj, &claim, err);
+			req->obj = NULL;
+			if (rc == -1)
+				return (API_ERROR);
+			if (claim != NULL) {
+				/*
+				 * One transaction may queue several runs but
+				 * wakes one claim: pass the wake-up on.
+				 */
+				claim_pass_on(claim);
+				return (claim_answer(resp, claim));
+			}
+		} else {
+			/* A rover that hung up must not be handed a run. */
+			if (req->woken == API_WOKEN_GONE)
+				return (err_set(err, UFO_EUNAVAIL, "", "the "
+				    "rover hung up"));
+			req->seen = waiter_generation(WAITER_CLAIM);
+			/*
+			 * Unless woken for a run, a look on a reader first:
+			 * an idle rover polling need not queue for the writer.
+			 */
+			if (req->woken == API_WOKEN_EVENT ||
+			    !store_rover_idle(req->store, &req->rover,
+			    req->body)) {
+				store_rover_claim_async(req->store,
+				    &req->rover, req->body, &req->obj,
+				    api_defer(req));
+				return (API_PARKED);
+			}
 		}
 		if (claim_over(req, wait))
 			break;

@@ -116,7 +116,6 @@ struct server {
 	struct store		*store;
 	char			*database;
 	char			*socket;
-	int			 threads;
 	uid_t			 uid;
 	char			 started[32];
 	struct server_listener	*unix_l;
@@ -147,8 +146,7 @@ struct server_req {
 	void			*undelivered_cls;
 	int64_t			 retry_after;	/* seconds, for a 429 */
 	struct server_req	*next_spare;
-	/* On the handler pool: queued or running, then answered. */
-	int			 pooled;
+	int			 pool_done;	/* the pool ran its handler */
 	struct server_req	*next_pooled;
 	struct server_deferred	*d;		/* while suspended for either */
 };
@@ -163,9 +161,6 @@ struct server_deferred {
 	int			 rc;
 	struct api_response	 resp;
 };
-
-#define SERVER_POOLED		1
-#define SERVER_POOL_DONE	2
 
 /* A streamed response (server-sent events). */
 struct server_stream {
@@ -787,7 +782,6 @@ server_pool_push(struct server_req *r)
 	struct server_pool	*p = &r->l->srv->pool;
 	struct server_worker	*w;
 
-	r->pooled = SERVER_POOLED;
 	server_suspend(r);
 	pthread_mutex_lock(&p->lock);
 	if ((w = p->idle) != NULL) {
@@ -838,7 +832,7 @@ server_pool_main(void *arg)
 			    "%s %s cannot wait on the handler pool",
 			    r->req.method, r->req.path);
 		}
-		r->pooled = SERVER_POOL_DONE;
+		r->pool_done = 1;
 		server_deferred_done(r);
 
 		pthread_mutex_lock(&p->lock);
@@ -850,9 +844,8 @@ server_pool_main(void *arg)
 static void
 server_pool_start(struct server_pool *p, int n)
 {
-	int	 e;
-
 	struct server_worker	*w;
+	int			 e;
 
 	if (pthread_mutex_init(&p->lock, NULL) != 0)
 		fatalx("%s: cannot make a lock", __func__);
@@ -985,8 +978,8 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 
 	err_clear(&err);
-	if (r->pooled == SERVER_POOL_DONE) {
-		r->pooled = 0;
+	if (r->pool_done) {
+		r->pool_done = 0;
 		return (server_answer(r, r->d->rc, &r->d->resp,
 		    &r->d->a.err));
 	}
@@ -1313,8 +1306,7 @@ server_new(struct store *store, const char *database, int threads)
 	srv = xcalloc(1, sizeof *srv);
 	srv->store = store;
 	srv->database = xstrdup(database);
-	srv->threads = threads > 0 ? threads : 1;
-	server_pool_start(&srv->pool, srv->threads);
+	server_pool_start(&srv->pool, threads > 0 ? threads : 1);
 	srv->uid = geteuid();
 	srv->max_body = UFO_MAX_BODY;
 	pthread_mutex_init(&srv->lock, NULL);
