@@ -45,14 +45,10 @@ claim_key(struct json_object *body, char *key, size_t size)
 }
 
 static void
-claim_pass_on(struct json_object *claim)
+claim_pass_on(const char *kind)
 {
-	const char	*kind;
-	char		 key[128];
+	char	 key[128];
 
-	kind = jsonx_str(json_object_object_get(claim, "pilot"), "kind");
-	if (kind == NULL)
-		return;
 	snprintf(key, sizeof key, "claim:%s", kind);
 	waiter_wake(NULL, key);
 }
@@ -75,27 +71,32 @@ claim_undelivered(struct api_request *req, void *cls)
 		log_warn("run %s: %s", sent->id, err.message);
 }
 
-/* The answer to a claim: the run claimed, or null. */
+/*
+ * The answer to a claim: the run claimed (its text, written by the claim's
+ * transaction, credentials and all: wiped once sent), or null.
+ */
 static int
-claim_answer(struct api_response *resp, struct json_object *claim)
+claim_answer(struct api_request *req, struct api_response *resp)
 {
-	struct json_object	*creds;
+	struct store_claim	*c = &req->claim;
 	struct claim_sent	*sent;
 
-	if (claim != NULL) {
-		/* Its credentials: wiped from memory once sent. */
-		resp->secret = json_object_object_get_ex(claim, "credentials",
-		    &creds) && json_object_is_type(creds, json_type_object) &&
-		    json_object_object_length(creds) > 0;
-		sent = xcalloc(1, sizeof *sent);
-		snprintf(sent->id, sizeof sent->id, "%s",
-		    jsonx_str(claim, "id"));
-		sent->attempt = jsonx_int(claim, "attempt", 0);
-		resp->undelivered = claim_undelivered;
-		resp->undelivered_cls = sent;
+	if (c->text == NULL) {
+		resp->json = json_object_new_object();
+		json_object_object_add(resp->json, "run", NULL);
+		return (API_DONE);
 	}
-	resp->json = json_object_new_object();
-	json_object_object_add(resp->json, "run", claim);
+	sent = xcalloc(1, sizeof *sent);
+	snprintf(sent->id, sizeof sent->id, "%s", c->id);
+	sent->attempt = c->attempt;
+	resp->undelivered = claim_undelivered;
+	resp->undelivered_cls = sent;
+	resp->raw = c->text;
+	resp->raw_len = c->len;
+	resp->content_type = "application/json";
+	resp->secret = c->secret;
+	c->text = NULL;
+	store_claim_clear(c);
 	return (API_DONE);
 }
 
@@ -119,10 +120,8 @@ int
 api_rover_claim(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	struct json_object	*claim;
 	int64_t			 wait = CLAIM_WAIT_DEFAULT;
 	char			 key[256];
-	int			 rc;
 
 	if (jsonx_get_int(req->body, "wait", &wait, JSONX_OPTIONAL, err) == -1)
 		return (API_ERROR);
@@ -134,18 +133,15 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 	claim_key(req->body, key, sizeof key);
 	for (;;) {
 		if (req->woken == API_WOKEN_DONE) {
-			rc = store_rover_claim_answer(req->store, &req->rover,
-			    api_deferred(req, err), req->obj, &claim, err);
-			req->obj = NULL;
-			if (rc == -1)
+			if (api_deferred(req, err) != 0)
 				return (API_ERROR);
-			if (claim != NULL) {
+			if (req->claim.text != NULL) {
 				/*
 				 * One transaction may queue several runs but
 				 * wakes one claim: pass the wake-up on.
 				 */
-				claim_pass_on(claim);
-				return (claim_answer(resp, claim));
+				claim_pass_on(req->claim.kind);
+				return (claim_answer(req, resp));
 			}
 		} else {
 			/* A rover that hung up must not be handed a run. */
@@ -161,7 +157,7 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 			    !store_rover_idle(req->store, &req->rover,
 			    req->body)) {
 				store_rover_claim_async(req->store,
-				    &req->rover, req->body, &req->obj,
+				    &req->rover, req->body, &req->claim,
 				    api_defer(req));
 				return (API_PARKED);
 			}
@@ -172,7 +168,7 @@ api_rover_claim(struct api_request *req, struct api_response *resp,
 		    req->deadline) == API_PARKED)
 			return (API_PARKED);
 	}
-	return (claim_answer(resp, NULL));
+	return (claim_answer(req, resp));
 }
 
 int

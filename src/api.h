@@ -78,7 +78,7 @@ struct api_request {
 	 * that follows it; what is left there is freed with the request. */
 	struct store_async	*async;
 	char			*text;
-	struct json_object	*obj;
+	struct store_claim	 claim;
 };
 
 /*
@@ -108,7 +108,7 @@ struct api_response {
 	 */
 	void			 (*undelivered)(struct api_request *, void *);
 	void			*undelivered_cls;
-	/* The answer holds a secret: its bytes are wiped once sent. */
+	/* The raw answer holds a secret: its bytes are wiped once sent. */
 	int			 secret;
 };
 

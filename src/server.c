@@ -261,10 +261,10 @@ server_reply(struct MHD_Connection *conn, int status, struct json_object *json,
 	return (server_reply_text(conn, status, s, strlen(s), hname, hvalue));
 }
 
-/* The buffer of an answer holding a secret: its length, then its bytes. */
+/* The bytes of an answer holding a secret, wiped once sent. */
 struct server_secret {
+	char	*data;
 	size_t	 len;
-	char	 data[];
 };
 
 static void
@@ -272,62 +272,45 @@ server_secret_free(void *cls)
 {
 	struct server_secret	*sb = cls;
 
-	explicit_bzero(sb, sizeof *sb + sb->len);
+	explicit_bzero(sb->data, sb->len);
+	free(sb->data);
 	free(sb);
 }
 
 /*
- * An answer carrying a secret (the credentials of a claim): sent from a
- * buffer that is wiped when libmicrohttpd is done with it, the JSON it
- * came from wiped at once.
+ * A raw answer: the handler's bytes as they are. One carrying a secret
+ * (the credentials of a claim) is wiped when libmicrohttpd is done with
+ * it, and marked as not to be stored on the way.
  */
-static enum MHD_Result
-server_reply_secret(struct MHD_Connection *conn, int status,
-    struct json_object *json)
-{
-	struct server_secret	*sb;
-	struct MHD_Response	*resp;
-	enum MHD_Result		 ret;
-	const char		*s;
-	size_t			 n;
-
-	s = json != NULL ? jsonx_compact(json) : "{}";
-	n = strlen(s);
-	sb = xmalloc(sizeof *sb + n + 1);
-	sb->len = n + 1;
-	memcpy(sb->data, s, n);
-	sb->data[n] = '\n';
-	jsonx_wipe(json);
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(n + 1,
-	    sb->data, server_secret_free, sb);
-	if (resp == NULL) {
-		server_secret_free(sb);
-		return (MHD_NO);
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-store");
-	ret = MHD_queue_response(conn, (unsigned int)status, resp);
-	MHD_destroy_response(resp);
-	return (ret);
-}
-
 static enum MHD_Result
 server_reply_raw(struct MHD_Connection *conn, struct api_response *ar)
 {
+	struct server_secret	*sb = NULL;
 	struct MHD_Response	*resp;
 	enum MHD_Result		 ret;
 
-	resp = MHD_create_response_from_buffer(ar->raw_len, ar->raw,
-	    MHD_RESPMEM_MUST_FREE);
+	if (ar->secret) {
+		sb = xmalloc(sizeof *sb);
+		sb->data = ar->raw;
+		sb->len = ar->raw_len;
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		    ar->raw_len, ar->raw, server_secret_free, sb);
+	} else
+		resp = MHD_create_response_from_buffer(ar->raw_len, ar->raw,
+		    MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
-		free(ar->raw);
+		if (sb != NULL)
+			server_secret_free(sb);
+		else
+			free(ar->raw);
 		return (MHD_NO);
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    ar->content_type != NULL ? ar->content_type :
 	    "application/octet-stream");
+	if (ar->secret)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "no-store");
 	ret = MHD_queue_response(conn, (unsigned int)ar->status, resp);
 	MHD_destroy_response(resp);
 	return (ret);
@@ -1043,14 +1026,10 @@ server_answer(struct server_req *r, int rc, struct api_response *resp,
 		server_answered(r->l->srv, resp->raw_len);
 		return (server_reply_raw(conn, resp));
 	}
-	if (resp->secret)
-		ret = server_reply_secret(conn, resp->status, resp->json);
-	else {
-		s = resp->json != NULL ? jsonx_compact(resp->json) : "{}";
-		n = strlen(s);
-		server_answered(r->l->srv, n);
-		ret = server_reply_text(conn, resp->status, s, n, NULL, NULL);
-	}
+	s = resp->json != NULL ? jsonx_compact(resp->json) : "{}";
+	n = strlen(s);
+	server_answered(r->l->srv, n);
+	ret = server_reply_text(conn, resp->status, s, n, NULL, NULL);
 	json_object_put(resp->json);
 	return (ret);
 }
@@ -1076,8 +1055,7 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	/* Left by a deferred write whose answer was not asked for. */
 	free(r->d);
 	free(r->req.text);
-	jsonx_wipe(r->req.obj);
-	json_object_put(r->req.obj);
+	store_claim_clear(&r->req.claim);
 	server_inflight(r->l->srv, -1);
 	server_req_free(r->l, r);
 	*req_cls = NULL;

@@ -264,6 +264,8 @@ int		 store_get_int(struct store *, struct ufo_error *, int64_t *,
 		     const char *, const char *, ...);
 int		 store_get_text(struct store *, struct ufo_error *, char *,
 		     size_t, const char *, const char *, ...);
+int		 store_get_row_text(struct store *, struct ufo_error *,
+		     const char *, const char *, ...);
 int		 store_get_answer(struct store *, struct ufo_error *, char **,
 		     const char *, const char *, ...);
 struct json_object *store_row_json(sqlite3_stmt *);
@@ -408,8 +410,9 @@ int		 store_run_fail_queued(struct store *, const char *,
 		     const char *, struct ufo_error *);
 int		 store_run_json(struct store *, const char *,
 		     struct json_object **, struct ufo_error *);
-int		 store_run_claim_json(struct store *, const char *,
-		     struct json_object **, struct ufo_error *);
+int		 store_run_claim_text(struct store *, const char *,
+		     struct json_object *, struct store_claim *,
+		     struct ufo_error *);
 int		 store_run_announce(struct store *, const char *, const char *,
 		     const char *, struct json_object **, char **,
 		     struct ufo_error *);

@@ -866,8 +866,8 @@ store_rover_pick(struct store *s, const struct store_rover *rv,
     const char *kind, const char *tags, const char *autos,
     struct json_object **out, struct ufo_error *err)
 {
-	return (store_get_json(s, err, out, "SELECT id, not_before_ms, seq,"
-	    " attempt, backoff != 0 OR no_rover != 0 AS flags,"
+	return (store_get_json(s, err, out, "SELECT id, kind, not_before_ms,"
+	    " seq, attempt, backoff != 0 OR no_rover != 0 AS flags,"
 	    " json_array_length(profile, '$.credentials') AS creds"
 	    " FROM runs WHERE fleet_id = ?1 AND kind = ?2"
 	    " AND status = 'queued' AND not_before_ms <= ?3"
@@ -974,7 +974,7 @@ store_claim_body(struct json_object *in, int64_t *free_units,
 
 static int
 store_rover_claim_tx(struct store *s, const struct store_rover *rv,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    struct json_object *in, struct store_claim *c, struct ufo_error *err)
 {
 	struct json_object	*kinds = NULL, *best = NULL, *creds = NULL;
 	char			*tags = NULL, *autos = NULL;
@@ -1018,15 +1018,11 @@ store_rover_claim_tx(struct store *s, const struct store_rover *rv,
 	if (store_run_announce(s, rv->fleet, id, "run.claimed", NULL, NULL,
 	    err) != 0)
 		goto out;
-	/* What was claimed; store_rover_claim reads the rest. */
-	*out = json_object_new_object();
-	json_object_object_add(*out, "id", json_object_new_string(id));
-	json_object_object_add(*out, "attempt",
-	    json_object_new_int64(attempt));
-	if (creds != NULL) {
-		json_object_object_add(*out, "credentials", creds);
-		creds = NULL;
-	}
+	if (store_run_claim_text(s, id, creds, c, err) != 0)
+		goto out;
+	snprintf(c->id, sizeof c->id, "%s", id);
+	snprintf(c->kind, sizeof c->kind, "%s", jsonx_str(best, "kind"));
+	c->attempt = attempt;
 	/* A new lease: the sweeper may have nothing to wait for yet. */
 	store_sweep_at(s, s->now_ms + STORE_LEASE_MS);
 	rc = 0;
@@ -1160,72 +1156,61 @@ store_rover_job(struct store *s, void *arg, struct ufo_error *err)
 	return (r->tx(s, r->rv, r->in, r->out, err));
 }
 
+/* A claim, for store_tx_async. */
+struct store_claim_req {
+	struct store			*s;
+	const struct store_rover	*rv;
+	struct json_object		*in;
+	struct store_claim		*c;
+};
+
+static int
+store_rover_claim_job(struct store *s, void *arg, struct ufo_error *err)
+{
+	struct store_claim_req	*r = arg;
+
+	return (store_rover_claim_tx(s, r->rv, r->in, r->c, err));
+}
+
+/* After the commit (or its failure): a run handed out only if kept. */
+static void
+store_rover_claim_fini(void *arg, int rc)
+{
+	struct store_claim_req	*r = arg;
+
+	if (rc != 0)
+		store_claim_clear(r->c);
+	store_rover_hot_set(r->s, r->rv->id, r->c->text != NULL);
+}
+
+void
+store_claim_clear(struct store_claim *c)
+{
+	if (c->text != NULL && c->secret)
+		explicit_bzero(c->text, c->len);
+	free(c->text);
+	memset(c, 0, sizeof *c);
+}
+
 int
 store_rover_claim(struct store *s, const struct store_rover *rv,
-    struct json_object *in, struct json_object **out, struct ufo_error *err)
+    struct json_object *in, struct store_claim *c, struct ufo_error *err)
 {
 	struct store_sync	 w;
-	struct json_object	*claimed;
-	int			 rc;
 
-	store_rover_claim_async(s, rv, in, &claimed, store_sync_begin(&w));
-	rc = store_sync_end(&w, err);
-	return (store_rover_claim_answer(s, rv, rc, claimed, out, err));
+	store_rover_claim_async(s, rv, in, c, store_sync_begin(&w));
+	return (store_sync_end(&w, err));
 }
 
 void
 store_rover_claim_async(struct store *s, const struct store_rover *rv,
-    struct json_object *in, struct json_object **claimed,
-    struct store_async *as)
+    struct json_object *in, struct store_claim *c, struct store_async *as)
 {
-	struct store_rover_req	 req = { rv, in, claimed,
-	    store_rover_claim_tx };
+	struct store_claim_req	 req = { s, rv, in, c };
 
-	*claimed = NULL;
-	store_tx_async(s, store_rover_job, &req, sizeof req, NULL, as);
-}
-
-int
-store_rover_claim_answer(struct store *s, const struct store_rover *rv,
-    int rc, struct json_object *claimed, struct json_object **out,
-    struct ufo_error *err)
-{
-	struct json_object	*creds;
-	struct store		*r;
-	struct ufo_error	 e;
-	const char		*id;
-	int64_t			 attempt;
-
-	*out = NULL;
-	store_rover_hot_set(s, rv->id, rc == 0 && claimed != NULL);
-	if (rc != 0 || claimed == NULL)
-		goto out;
-	/*
-	 * The answer is the claimed run's snapshot, read after the commit
-	 * on a reader: the writer has others waiting.
-	 */
-	id = jsonx_str(claimed, "id");
-	attempt = jsonx_int(claimed, "attempt", 0);
-	r = store_read(s);
-	rc = store_run_claim_json(r, id, out, err);
-	store_read_end(r);
-	if (rc != 0) {
-		/* Not answered: queued again at once, not when it expires. */
-		err_clear(&e);
-		if (store_run_undelivered(s, rv, id, attempt, &e) != 0)
-			log_warn("run %s: %s", id, e.message);
-		goto out;
-	}
-	/* Only here, to the rover that now holds the run, do they go. */
-	if (json_object_object_get_ex(claimed, "credentials", &creds)) {
-		json_object_object_add(*out, "credentials",
-		    json_object_get(creds));
-		json_object_object_del(claimed, "credentials");
-	}
-out:
-	jsonx_wipe(claimed);
-	json_object_put(claimed);
-	return (rc);
+	memset(c, 0, sizeof *c);
+	store_tx_async(s, store_rover_claim_job, &req, sizeof req,
+	    store_rover_claim_fini, as);
 }
 
 static int

@@ -192,25 +192,33 @@ store_run_announce(struct store *s, const char *fleet, const char *id,
 }
 
 /*
- * What a rover is handed when it claims a run. previous_usage: what the
- * earlier runs of the same operation in the same pilot session reported in
- * all (a CLI counts a session's tokens from its start; the rover sends this
- * run's share), null when none did.
+ * What a rover is handed when it claims a run, as the claim's answer:
+ * {"run":{…}} and a newline, with the run's credentials (creds, opened;
+ * NULL when its pilot names none). Written by the claim's transaction,
+ * whose pages are at hand, into a buffer of its exact size: no copy of
+ * the credentials is left behind in memory freed on the way.
+ * previous_usage: what the earlier runs of the same operation in the same
+ * pilot session reported in all (a CLI counts a session's tokens from its
+ * start; the rover sends this run's share), null when none did.
  */
 int
-store_run_claim_json(struct store *s, const char *id,
-    struct json_object **out, struct ufo_error *err)
+store_run_claim_text(struct store *s, const char *id,
+    struct json_object *creds, struct store_claim *c, struct ufo_error *err)
 {
-	int	 r;
+	static const char	 head[] = "{\"run\":";
+	static const char	 mid[] = ",\"credentials\":";
+	static const char	 tail[] = "}}\n";
+	const char		*cs;
+	size_t			 clen, n;
+	int			 r;
 
-	r = store_get_json(s, err, out,
+	r = store_get_row_text(s, err,
 	    "SELECT r.id, r.attempt, ?2 AS lease_seconds,"
 	    " json_object('id', o.id, 'code', m.key || '-' || o.number,"
 	    " 'title', o.title, 'body', o.body, 'slug', o.slug)"
 	    " AS \"operation:json\", r.source AS \"mission:json\","
 	    " json_remove(r.profile, '$.credentials') AS \"pilot:json\","
 	    " r.prompt, r.resume AS \"resume:bool\", r.session_id,"
-	    " '{}' AS \"credentials:json\","
 	    " CASE WHEN r.session_id IS NOT NULL THEN (SELECT"
 	    " json_object('input_tokens',"
 	    " sum(json_extract(p.usage, '$.input_tokens')),"
@@ -226,7 +234,26 @@ store_run_claim_json(struct store *s, const char *id,
 	    id, (int64_t)(STORE_LEASE_MS / 1000));
 	if (r == 0)
 		return (err_set(err, UFO_EINTERNAL, "", "run %s vanished", id));
-	return (r == 1 ? 0 : -1);
+	if (r != 1)
+		return (-1);
+	cs = creds != NULL ? jsonx_compact(creds) : "{}";
+	clen = strlen(cs);
+	/* The row's text without its closing brace, then the credentials. */
+	n = sizeof head - 1 + s->text.len - 1 + sizeof mid - 1 + clen +
+	    sizeof tail - 1;
+	c->text = xmalloc(n + 1);
+	memcpy(c->text, head, sizeof head - 1);
+	c->len = sizeof head - 1;
+	memcpy(c->text + c->len, s->text.p, s->text.len - 1);
+	c->len += s->text.len - 1;
+	memcpy(c->text + c->len, mid, sizeof mid - 1);
+	c->len += sizeof mid - 1;
+	memcpy(c->text + c->len, cs, clen);
+	c->len += clen;
+	memcpy(c->text + c->len, tail, sizeof tail);
+	c->len += sizeof tail - 1;
+	c->secret = creds != NULL;
+	return (0);
 }
 
 /* Queueing. */

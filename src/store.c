@@ -1127,6 +1127,36 @@ store_get_list(struct store *s, struct ufo_error *err,
 	return (0);
 }
 
+static int
+store_vget_row_text(struct store *s, struct ufo_error *err, const char *sql,
+    const char *fmt, va_list ap)
+{
+	sqlite3_stmt	*stmt;
+	int		 r;
+
+	if ((stmt = store_vprepare(s, err, 1, sql, fmt, ap)) == NULL)
+		return (-1);
+	if ((r = store_step(s, stmt, err)) == 1) {
+		store_row_text(stmt, &s->text);
+		sqlite3_reset(stmt);
+	}
+	return (r);
+}
+
+/* The first row as JSON text in s->text: 1 found, 0 none, -1. */
+int
+store_get_row_text(struct store *s, struct ufo_error *err, const char *sql,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = store_vget_row_text(s, err, sql, fmt, ap);
+	va_end(ap);
+	return (r);
+}
+
 /*
  * The first row as JSON text (store_row_json's naming), malloc'd and ending
  * in a newline, as an answer is sent: 1 found, 0 none (*out NULL), -1.
@@ -1135,21 +1165,15 @@ int
 store_get_answer(struct store *s, struct ufo_error *err, char **out,
     const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt	*stmt;
-	va_list		 ap;
-	int		 r;
+	va_list	 ap;
+	int	 r;
 
 	*out = NULL;
 	va_start(ap, fmt);
-	stmt = store_vprepare(s, err, 1, sql, fmt, ap);
+	r = store_vget_row_text(s, err, sql, fmt, ap);
 	va_end(ap);
-	if (stmt == NULL)
-		return (-1);
-	if ((r = store_step(s, stmt, err)) == 1) {
-		store_row_text(stmt, &s->text);
+	if (r == 1)
 		*out = store_answer(&s->text);
-		sqlite3_reset(stmt);
-	}
 	return (r);
 }
 

@@ -265,9 +265,8 @@ int	 store_rover_revoke(struct store *, const struct store_actor *,
 	     const char *, struct json_object **, struct ufo_error *);
 
 /*
- * The rover protocol. Claim answers *out = NULL when nothing is claimable
- * now; start, messages and finish answer with JSON text, which the API
- * sends as it is. A claim's "previous_usage" is what earlier runs of the
+ * The rover protocol. A claim, start, messages and finish answer with
+ * JSON text, which the API sends as it is. A claim's "previous_usage" is what earlier runs of the
  * operation in the same pilot session reported in all (null when none),
  * for the rover to turn a CLI's cumulative totals into this run's share.
  * Every call on a run checks the fencing token ("attempt") and that the
@@ -277,18 +276,26 @@ int	 store_rover_revoke(struct store *, const struct store_actor *,
  */
 int	 store_rover_idle(struct store *, const struct store_rover *,
 	     struct json_object *);
-int	 store_rover_claim(struct store *, const struct store_rover *,
-	     struct json_object *, struct json_object **, struct ufo_error *);
 /*
- * The same in two steps: the write sets *claimed (NULL when nothing could
- * be claimed); then store_rover_claim_answer, given its rc, reads the
- * answer (*out NULL when nothing was claimed) and frees claimed.
+ * What a claim handed out. text is the whole answer, {"run":{…}} and a
+ * newline, written by the claim's own transaction (NULL when nothing was
+ * claimed); when secret is set it holds the run's credentials and is to
+ * be wiped once sent (store_claim_clear wipes it).
  */
+struct store_claim {
+	char	*text;
+	size_t	 len;
+	int	 secret;
+	int64_t	 attempt;
+	char	 id[48];
+	char	 kind[64];		/* the run's pilot kind */
+};
+int	 store_rover_claim(struct store *, const struct store_rover *,
+	     struct json_object *, struct store_claim *, struct ufo_error *);
+/* The same, deferred: the claim is filled when as is done (rc 0). */
 void	 store_rover_claim_async(struct store *, const struct store_rover *,
-	     struct json_object *, struct json_object **, struct store_async *);
-int	 store_rover_claim_answer(struct store *, const struct store_rover *,
-	     int, struct json_object *, struct json_object **,
-	     struct ufo_error *);
+	     struct json_object *, struct store_claim *, struct store_async *);
+void	 store_claim_clear(struct store_claim *);
 int	 store_rover_heartbeat(struct store *, const struct store_rover *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
 int	 store_run_start(struct store *, const struct store_rover *,

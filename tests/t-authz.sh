@@ -100,6 +100,7 @@ ROVER_TOK=$(jget token)
 rover_api "$ROVER_TOK" POST /rover/claim '{"wait":0,
     "auto_tags":["pilot:codex"],"free_units":1}' >/dev/null
 is "$(jget run.id)" "$RUN_ID" "the rover claims the run"
+is "$(header Cache-Control)" "" "an answer without credentials may be stored"
 rover_api "$ROVER_TOK" POST "/rover/runs/$RUN_ID/start" '{"attempt":1}' \
     >/dev/null
 printf 'diff --git a/x b/x\n' >"$T/git.diff"
@@ -114,6 +115,24 @@ CREDENTIAL=authzcred
 api PUT "/credentials/$CREDENTIAL" '{"env":"AUTHZ_CRED",
     "value":"authz-secret-value"}' >/dev/null
 is "$status" 201 "a credential"
+# A claim hands its rover the credentials its pilot names, in an answer
+# not to be stored on the way.
+ok "a pilot naming the credential" ufo pilot create authz-keyed \
+    --kind codex --cred "$CREDENTIAL"
+ok "an operation for it" ufo --json op create -m AZ -t "Keyed" \
+    -a pilot:authz-keyed "body"
+last_run "$(jget id "$out")"
+KEYED_RUN=$(jget id)
+rover_api "$ROVER_TOK" POST /rover/claim '{"wait":0,
+    "auto_tags":["pilot:codex"],"free_units":1}' >/dev/null
+is "$(jget run.id)" "$KEYED_RUN" "the rover claims the run of that pilot"
+is "$(jget run.credentials.AUTHZ_CRED)" authz-secret-value \
+    "the answer holds the credential's value"
+is "$(jget run.operation.title)" Keyed "and the rest of the run"
+is "$(header Cache-Control)" no-store "in an answer not to be stored"
+rover_api "$ROVER_TOK" POST "/rover/runs/$KEYED_RUN/finish" '{"attempt":1,
+    "status":"succeeded","exit_code":0}' >/dev/null
+is "$status $(jget status)" "200 succeeded" "the keyed run is done"
 api POST /ssh-hosts '{"user":"nobody","host":"127.0.0.1","port":1,
     "name":"nowhere"}' >/dev/null
 HOST_ID=$(jget id)

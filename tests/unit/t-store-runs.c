@@ -408,12 +408,10 @@ static struct json_object *
 claim(struct env *e, const struct store_rover *rv, const char *body,
     struct ufo_error *err)
 {
-	struct json_object	*in, *out = NULL;
+	struct json_object	*in, *out;
 
 	in = mk("%s", body != NULL ? body : "{}");
-	err_clear(err);
-	if (store_rover_claim(e->s, rv, in, &out, err) != 0)
-		out = NULL;
+	out = claim_run(e->s, rv, in, err);
 	json_object_put(in);
 	return (out);
 }
@@ -1116,8 +1114,8 @@ claimer_run(void *arg)
 
 	for (;;) {
 		in = mk("{}");
-		c = NULL;
-		if (store_rover_claim(w->e->s, &w->rv, in, &c, &err) != 0)
+		if ((c = claim_run(w->e->s, &w->rv, in, &err)) == NULL &&
+		    err.code != UFO_OK)
 			w->failed++;
 		json_object_put(in);
 		if (c == NULL)

@@ -83,12 +83,10 @@ db_has(const char *text)
 static struct json_object *
 claim_next(const struct store_rover *rv, struct ufo_error *err)
 {
-	struct json_object	*in, *out = NULL;
+	struct json_object	*in, *out;
 
 	in = mk("{\"wait\":0,\"auto_tags\":[\"pilot:shell\"]}");
-	err_clear(err);
-	if (store_rover_claim(s, rv, in, &out, err) != 0)
-		out = NULL;
+	out = claim_run(s, rv, in, err);
 	json_object_put(in);
 	return (out);
 }
