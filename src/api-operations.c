@@ -23,17 +23,12 @@ int
 api_ops_create(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	char	*text;
-
 	if (req->woken != API_WOKEN_DONE) {
 		store_op_create_async(req->store, &req->actor, req->body,
 		    &req->text, api_defer(req));
 		return (API_PARKED);
 	}
-	text = req->text;
-	req->text = NULL;
-	return (api_created(api_text(api_deferred(req, err), text, resp),
-	    resp));
+	return (api_created(api_deferred_text(req, resp, err), resp));
 }
 
 int

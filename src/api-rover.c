@@ -179,37 +179,33 @@ api_rover_heartbeat(struct api_request *req, struct api_response *resp,
 	    &resp->json, err));
 }
 
-/* The answer of a deferred start, messages or finish: the run's text. */
+/*
+ * A start, messages or finish: deferred to the writer, then answered with
+ * the run's text.
+ */
 static int
-rover_run_answer(struct api_request *req, struct api_response *resp,
-    struct ufo_error *err)
+rover_run_call(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err, store_run_async_fn fn)
 {
-	char	*text = req->text;
-
-	req->text = NULL;
-	return (api_text(api_deferred(req, err), text, resp));
+	if (req->woken == API_WOKEN_DONE)
+		return (api_deferred_text(req, resp, err));
+	fn(req->store, &req->rover, req->params[0], req->body, &req->text,
+	    api_defer(req));
+	return (API_PARKED);
 }
 
 int
 api_rover_start(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	if (req->woken == API_WOKEN_DONE)
-		return (rover_run_answer(req, resp, err));
-	store_run_start_async(req->store, &req->rover, req->params[0],
-	    req->body, &req->text, api_defer(req));
-	return (API_PARKED);
+	return (rover_run_call(req, resp, err, store_run_start_async));
 }
 
 int
 api_rover_messages(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	if (req->woken == API_WOKEN_DONE)
-		return (rover_run_answer(req, resp, err));
-	store_run_messages_async(req->store, &req->rover, req->params[0],
-	    req->body, &req->text, api_defer(req));
-	return (API_PARKED);
+	return (rover_run_call(req, resp, err, store_run_messages_async));
 }
 
 int
@@ -233,9 +229,5 @@ int
 api_rover_finish(struct api_request *req, struct api_response *resp,
     struct ufo_error *err)
 {
-	if (req->woken == API_WOKEN_DONE)
-		return (rover_run_answer(req, resp, err));
-	store_run_finish_async(req->store, &req->rover, req->params[0],
-	    req->body, &req->text, api_defer(req));
-	return (API_PARKED);
+	return (rover_run_call(req, resp, err, store_run_finish_async));
 }

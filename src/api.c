@@ -129,6 +129,17 @@ api_deferred(struct api_request *req, struct ufo_error *err)
 	return (-1);
 }
 
+/* The answer of a deferred write that answers JSON text (req->text). */
+int
+api_deferred_text(struct api_request *req, struct api_response *resp,
+    struct ufo_error *err)
+{
+	char	*text = req->text;
+
+	req->text = NULL;
+	return (api_text(api_deferred(req, err), text, resp));
+}
+
 /*
  * An answer the store wrote as JSON text already: sent as it is (taken),
  * when rc says the call succeeded.

@@ -124,6 +124,9 @@ extern const size_t		api_nroutes;
  */
 struct store_async *api_defer(struct api_request *);
 int		 api_deferred(struct api_request *, struct ufo_error *);
+/* The same, and the text the write left in req->text as the answer. */
+int		 api_deferred_text(struct api_request *, struct api_response *,
+		     struct ufo_error *);
 
 /* Query parameter of the request, NULL when absent. */
 const char	*api_query(struct api_request *, const char *);

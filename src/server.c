@@ -728,6 +728,22 @@ server_deferred_done(void *arg)
 	pthread_mutex_unlock(&l->defer_lock);
 }
 
+/* Frees d and what a pooled handler answered into it, if never sent. */
+static void
+server_deferred_free(struct server_deferred *d)
+{
+	if (d == NULL)
+		return;
+	json_object_put(d->resp.json);
+	if (d->resp.raw != NULL && d->resp.secret)
+		explicit_bzero(d->resp.raw, d->resp.raw_len);
+	free(d->resp.raw);
+	free(d->resp.undelivered_cls);
+	if (d->resp.stream.free != NULL)
+		d->resp.stream.free(d->resp.stream.cls);
+	free(d);
+}
+
 static void
 server_suspend(struct server_req *r)
 {
@@ -925,6 +941,7 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct ufo_error	 err;
 	const char		*cl;
 	size_t			 max;
+	enum MHD_Result		 ret;
 	int			 rc;
 
 	(void)version;
@@ -963,8 +980,10 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url,
 	err_clear(&err);
 	if (r->pool_done) {
 		r->pool_done = 0;
-		return (server_answer(r, r->d->rc, &r->d->resp,
-		    &r->d->a.err));
+		ret = server_answer(r, r->d->rc, &r->d->resp, &r->d->a.err);
+		/* Taken by the answer. */
+		memset(&r->d->resp, 0, sizeof r->d->resp);
+		return (ret);
 	}
 	if (!r->prepared) {
 		r->prepared = 1;
@@ -1052,8 +1071,11 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		explicit_bzero(r->body, r->len);
 	free(r->body);
 	json_object_put(r->req.body);
-	/* Left by a deferred write whose answer was not asked for. */
-	free(r->d);
+	/*
+	 * Left by a deferred write, or by a pooled handler, whose answer was
+	 * not asked for (the daemon stopped right after the resume).
+	 */
+	server_deferred_free(r->d);
 	free(r->req.text);
 	store_claim_clear(&r->req.claim);
 	server_inflight(r->l->srv, -1);

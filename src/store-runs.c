@@ -1150,9 +1150,6 @@ store_run_job(struct store *s, void *arg, struct ufo_error *err)
 }
 
 /* A rover's call on a run, waited for. */
-typedef void (*store_run_async_fn)(struct store *, const struct store_rover *,
-    const char *, struct json_object *, char **, struct store_async *);
-
 static int
 store_run_wait(store_run_async_fn fn, struct store *s,
     const struct store_rover *rv, const char *id, struct json_object *in,

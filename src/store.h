@@ -266,9 +266,10 @@ int	 store_rover_revoke(struct store *, const struct store_actor *,
 
 /*
  * The rover protocol. A claim, start, messages and finish answer with
- * JSON text, which the API sends as it is. A claim's "previous_usage" is what earlier runs of the
- * operation in the same pilot session reported in all (null when none),
- * for the rover to turn a CLI's cumulative totals into this run's share.
+ * JSON text, which the API sends as it is. A claim's "previous_usage" is
+ * what earlier runs of the operation in the same pilot session reported
+ * in all (null when none), for the rover to turn a CLI's cumulative
+ * totals into this run's share.
  * Every call on a run checks the fencing token ("attempt") and that the
  * rover holds the run: UFO_ECONFLICT otherwise, changing nothing.
  * store_rover_idle says, from a reader, that a claim would find nothing
@@ -298,6 +299,10 @@ void	 store_rover_claim_async(struct store *, const struct store_rover *,
 void	 store_claim_clear(struct store_claim *);
 int	 store_rover_heartbeat(struct store *, const struct store_rover *,
 	     struct json_object *, struct json_object **, struct ufo_error *);
+/* A rover's call on a run (id), deferred: its answer's text to *out. */
+typedef void	(*store_run_async_fn)(struct store *,
+		    const struct store_rover *, const char *,
+		    struct json_object *, char **, struct store_async *);
 int	 store_run_start(struct store *, const struct store_rover *,
 	     const char *, struct json_object *, char **, struct ufo_error *);
 void	 store_run_start_async(struct store *, const struct store_rover *,

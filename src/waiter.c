@@ -221,6 +221,8 @@ waiter_parked(void)
 static void
 waiter_link(struct waiter *w)
 {
+	int	 n;
+
 	w->next = NULL;
 	w->prev = waiters.tails[w->kind];
 	if (w->prev != NULL)
@@ -230,8 +232,8 @@ waiter_link(struct waiter *w)
 	waiters.tails[w->kind] = w;
 	w->parked = 1;
 	waiters.counts[w->kind]++;
-	if (waiter_parked() > waiters.peak)
-		waiters.peak = waiter_parked();
+	if ((n = waiter_parked()) > waiters.peak)
+		waiters.peak = n;
 	w->slot = WAITER_NO_SLOT;
 	if (w->deadline != 0)
 		waiter_heap_push(w);
